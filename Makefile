@@ -1,0 +1,65 @@
+# Mitmachkarte: every target does the set-up it needs, and skips what is already done.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+export MMK_PGPORT ?= 54329
+# The make targets serve development and tests; production sets its environment itself.
+export DJANGO_DEBUG ?= true
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help system venv db migrate demo setup run test lint bench stop clean-db
+
+help:
+	@echo "make run      set up everything, load the Kaiserslautern demo, serve http://$(HOST):$(PORT)/"
+	@echo "make test     set up everything, run lint, type checks and the whole test suite"
+	@echo "make bench    run the benchmarks (ratios against baselines measured in the same run)"
+	@echo "make stop     stop the project's PostGIS cluster;  make clean-db  drop it"
+
+system:
+	@bash scripts/system-packages.sh $(EXTRA_PACKAGES)
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+db: system
+	@bash scripts/db.sh start
+
+migrate: venv db
+	@$(MANAGE) migrate --noinput -v 0
+
+demo: migrate
+	@$(MANAGE) load_demo
+
+setup: demo
+	@$(MANAGE) collectstatic --noinput -v 0
+
+run: setup
+	@echo "Serving the demo on http://$(HOST):$(PORT)/  (Ctrl-C stops; 'make stop' stops the database)"
+	@$(MANAGE) runserver $(HOST):$(PORT)
+
+lint: venv
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy .
+
+test: EXTRA_PACKAGES = chromium
+test: venv db lint
+	@$(MANAGE) makemigrations --check --dry-run -v 1 --settings=config.settings.test
+	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: venv db
+	@$(PY) -m bench $(BENCH_ARGS)
+
+stop:
+	@bash scripts/db.sh stop
+
+clean-db:
+	@bash scripts/db.sh drop

@@ -1,0 +1,3 @@
+"""Machine interfaces: REST API v1 and its OpenAPI schema."""
+
+urlpatterns: list = []

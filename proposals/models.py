@@ -1,0 +1,275 @@
+"""Participation: projects, their categories, proposals on the map, comments and votes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from geo.crs import STORAGE_SRID
+
+
+class Phase(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    INFORMATION = "information", _("Information")
+    IDEAS = "ideas", _("Collecting ideas")
+    VOTING = "voting", _("Voting")
+    CLOSED = "closed", _("Closed")
+
+
+class VotingMode(models.TextChoices):
+    SUPPORT = "support", _("Support (one vote per proposal, any number of proposals)")
+    SINGLE = "single", _("Single choice (one option per person)")
+    BUDGET = "budget", _("Budget (N votes per person, at most k per option)")
+
+
+class Project(models.Model):
+    class Moderation(models.TextChoices):
+        PRE = "pre", _("Pre-moderation: new proposals appear after approval")
+        POST = "post", _("Post-moderation: new proposals appear at once")
+
+    class ResultsVisibility(models.TextChoices):
+        LIVE = "live", _("Live, while voting is open")
+        AFTER_CLOSE = "after_close", _("After voting closes")
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    summary = models.CharField(_("summary"), max_length=500)
+    body = models.TextField(_("information text"), blank=True)
+    perimeter = models.MultiPolygonField(
+        _("perimeter"), srid=STORAGE_SRID, spatial_index=True,
+        help_text=_("Pins must lie inside this area."),
+    )
+    is_published = models.BooleanField(
+        _("published"), default=False, help_text=_("Unpublished projects are drafts.")
+    )
+    ideas_start = models.DateTimeField(_("collecting ideas from"), null=True, blank=True)
+    ideas_end = models.DateTimeField(_("collecting ideas until"), null=True, blank=True)
+    voting_start = models.DateTimeField(_("voting from"), null=True, blank=True)
+    voting_end = models.DateTimeField(_("voting until"), null=True, blank=True)
+    voting_mode = models.CharField(
+        _("voting mode"), max_length=20, choices=VotingMode.choices, default=VotingMode.SUPPORT
+    )
+    votes_per_person = models.PositiveSmallIntegerField(
+        _("votes per person"), null=True, blank=True, help_text=_("Budget mode: N.")
+    )
+    max_votes_per_option = models.PositiveSmallIntegerField(
+        _("votes per option at most"), default=1, help_text=_("Budget mode: k.")
+    )
+    results_visibility = models.CharField(
+        _("results are public"), max_length=20, choices=ResultsVisibility.choices,
+        default=ResultsVisibility.AFTER_CLOSE,
+    )
+    allow_citizen_pins = models.BooleanField(_("citizens may add pins"), default=True)
+    moderation = models.CharField(
+        _("moderation"), max_length=10, choices=Moderation.choices, default=Moderation.POST
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(perimeter__isvalid=True), name="project_perimeter_valid"),
+            models.CheckConstraint(
+                condition=Q(ideas_start__isnull=True, ideas_end__isnull=True)
+                | Q(ideas_start__lt=F("ideas_end")),
+                name="project_ideas_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(voting_start__isnull=True, voting_end__isnull=True)
+                | Q(voting_start__lt=F("voting_end")),
+                name="project_voting_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(ideas_end__isnull=True)
+                | Q(voting_start__isnull=True)
+                | Q(ideas_end__lte=F("voting_start")),
+                name="project_ideas_before_voting",
+            ),
+            models.CheckConstraint(
+                condition=~Q(voting_mode="budget")
+                | Q(votes_per_person__gte=1, max_votes_per_option__lte=F("votes_per_person")),
+                name="project_budget_parameters",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_votes_per_option__gte=1), name="project_max_votes_per_option_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("proposals:project-detail", kwargs={"slug": self.slug})
+
+    def phase_at(self, when: datetime | None = None) -> Phase:
+        """The phase at a moment; a pure function of the dates, so nobody has to keep it in sync."""
+        if not self.is_published:
+            return Phase.DRAFT
+        now = when or timezone.now()
+        if self.voting_start and self.voting_start <= now < self.voting_end:  # type: ignore[operator]
+            return Phase.VOTING
+        if self.ideas_start and self.ideas_start <= now < self.ideas_end:  # type: ignore[operator]
+            return Phase.IDEAS
+        last_end = max((d for d in (self.ideas_end, self.voting_end) if d), default=None)
+        if last_end and now >= last_end:
+            return Phase.CLOSED
+        return Phase.INFORMATION
+
+    @property
+    def phase(self) -> Phase:
+        return self.phase_at()
+
+
+class Category(models.Model):
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="categories"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100)
+    color = models.CharField(
+        _("colour"), max_length=7, default="#1f6f8b", help_text=_("Hex colour, e.g. #1f6f8b.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["project", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "slug"], name="category_unique_slug"),
+            models.CheckConstraint(
+                condition=Q(color__regex=r"^#[0-9a-fA-F]{6}$"), name="category_color_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Proposal(models.Model):
+    """A citizen's pin, or an option the city put up at one of its sites."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        UNDER_REVIEW = "under_review", _("Under review")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        IMPLEMENTED = "implemented", _("Implemented")
+
+    class Visibility(models.TextChoices):
+        PENDING = "pending", _("Awaiting moderation")
+        PUBLISHED = "published", _("Published")
+        HIDDEN = "hidden", _("Hidden by moderation")
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="proposals"
+    )
+    site = models.ForeignKey(
+        "locations.Site", verbose_name=_("site"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="proposals", help_text=_("Set for options the city puts up at its sites."),
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), max_length=5000, blank=True)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="proposals",
+    )
+    # An option at a site takes the site's point when it is created, so every proposal has one
+    # point and maps, bbox filters and exports need no special case.
+    location = models.PointField(_("location"), srid=STORAGE_SRID, spatial_index=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.SET_NULL, null=True,
+        related_name="proposals",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED
+    )
+    visibility = models.CharField(
+        _("visibility"), max_length=20, choices=Visibility.choices, default=Visibility.PUBLISHED
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["project", "visibility"], name="proposal_project_visible")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "proposals:proposal-detail", kwargs={"slug": self.project.slug, "pk": self.pk}
+        )
+
+    @property
+    def is_option(self) -> bool:
+        return self.site_id is not None
+
+
+class Comment(models.Model):
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("reply to"), on_delete=models.CASCADE, null=True, blank=True,
+        related_name="replies",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.SET_NULL, null=True,
+        related_name="comments",
+    )
+    body = models.TextField(_("comment"), max_length=3000)
+    is_hidden = models.BooleanField(_("hidden by moderation"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="comment_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class Vote(models.Model):
+    """One person's vote on one proposal. Who voted for what is never public."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="votes"
+    )
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="votes"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("voter"), on_delete=models.CASCADE,
+        related_name="votes",
+    )
+    weight = models.PositiveSmallIntegerField(_("votes"), default=1)
+    created_at = models.DateTimeField(_("cast"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "proposal"], name="vote_one_per_user_proposal"),
+            models.CheckConstraint(condition=Q(weight__gte=1), name="vote_weight_positive"),
+        ]
+        indexes = [models.Index(fields=["project", "user"], name="vote_project_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.proposal_id}"

@@ -1,0 +1,1 @@
+"""Pages of participation: thin views over selectors and services."""

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The project's own PostGIS cluster under var/: start (creating it on first use), stop, drop.
+# Never touches the machine's PostgreSQL service; with DATABASE_URL set it does nothing at all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cmd=${1:-start}
+port=${MMK_PGPORT:-54329}
+role=mitmachkarte
+dbname=mitmachkarte
+root=$PWD/var
+data=$root/pgdata
+sock=$root/pgrun
+log=$root/postgresql.log
+pgbin=/usr/lib/postgresql/15/bin
+
+if [ -n "${DATABASE_URL:-}" ]; then
+  echo "DATABASE_URL is set: using that database, leaving any local cluster alone."
+  exit 0
+fi
+
+as_owner() {
+  # initdb refuses to run as root, so the cluster belongs to the postgres user when we are root.
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+running() { as_owner "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
+psql_super() { as_owner psql -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres "$@"; }
+
+case "$cmd" in
+  start)
+    mkdir -p "$root"
+    if [ ! -f "$data/PG_VERSION" ]; then
+      echo "Creating the project's PostGIS cluster in $data (port $port)"
+      mkdir -p "$data" "$sock"
+      [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$data" "$sock"
+      chmod 700 "$data"
+      as_owner "$pgbin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    fi
+    if ! running; then
+      mkdir -p "$sock"
+      if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$sock"; touch "$log"; chown postgres "$log"; fi
+      as_owner "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 30 \
+        -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c fsync=${MMK_PG_FSYNC:-on}" start >/dev/null
+      echo "Started the project's PostGIS on 127.0.0.1:$port"
+    fi
+    # Idempotent: the role may create databases (the test runner needs that) but is no superuser;
+    # PostGIS lives in template1 so every database created from it, test databases too, has it.
+    psql_super -d postgres -c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='$role')
+      THEN CREATE ROLE $role LOGIN CREATEDB; END IF; END\$\$;"
+    psql_super -d template1 -c "CREATE EXTENSION IF NOT EXISTS postgis" -c "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+    if [ -z "$(psql_super -d postgres -tA -c "SELECT 1 FROM pg_database WHERE datname='$dbname'")" ]; then
+      psql_super -d postgres -c "CREATE DATABASE $dbname OWNER $role"
+    fi
+    ;;
+  stop)
+    if [ -f "$data/PG_VERSION" ] && running; then
+      as_owner "$pgbin/pg_ctl" -D "$data" -m fast -w stop >/dev/null && echo "Stopped the project's PostGIS."
+    fi
+    ;;
+  drop)
+    "$0" stop
+    rm -rf "$data" "$sock" "$log"
+    echo "Dropped the project's PostGIS cluster."
+    ;;
+  *) echo "usage: $0 start|stop|drop" >&2; exit 2 ;;
+esac
