@@ -1,0 +1,17 @@
+"""Reads of named areas."""
+
+from __future__ import annotations
+
+from django.contrib.gis.geos import Point
+from django.db.models import QuerySet
+
+from geo.models import Area
+
+
+def districts() -> QuerySet[Area]:
+    return Area.objects.filter(kind=Area.Kind.DISTRICT)
+
+
+def district_at(point: Point) -> Area | None:
+    """The district covering a point; on a shared border the one with the lowest id, so it is stable."""
+    return districts().filter(geometry__covers=point).order_by("pk").first()

@@ -1,0 +1,56 @@
+"""Writes of sites: geometry validated and the district derived, never typed in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import transaction
+from django.utils.text import slugify
+
+from geo.selectors import district_at
+from geo.validation import as_storage_multipolygon, as_storage_point
+from locations.models import Site
+
+
+@transaction.atomic
+def site_save(
+    *,
+    site: Site | None = None,
+    name: str,
+    kind: str = Site.Kind.OTHER,
+    location: GEOSGeometry | None = None,
+    outline: GEOSGeometry | None = None,
+    description: str = "",
+    attributes: dict[str, Any] | None = None,
+    external_id: str | None = None,
+    slug: str | None = None,
+    is_approximate: bool = False,
+    actor: Any = None,
+) -> Site:
+    """Create a site, or update `site`. Without a location, the point goes on the outline's surface."""
+    site = site or Site(created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    site.outline = as_storage_multipolygon(outline, field="outline") if outline else None
+    if location is None and site.outline is not None:
+        # ST_PointOnSurface, not the centroid: an L-shaped square's centroid can lie outside it.
+        location = site.outline.point_on_surface
+    site.location = as_storage_point(location)
+    site.name = name.strip()
+    site.slug = slug or site.slug or _unique_slug(site.name)
+    site.kind = kind
+    site.description = description
+    site.attributes = attributes or {}
+    site.external_id = external_id or None
+    site.is_approximate = is_approximate
+    site.district = district_at(site.location)
+    site.full_clean()
+    site.save()
+    return site
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:180] or "ort"
+    slug, n = base, 2
+    while Site.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
