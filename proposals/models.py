@@ -42,7 +42,9 @@ class Project(models.Model):
     summary = models.CharField(_("summary"), max_length=500)
     body = models.TextField(_("information text"), blank=True)
     perimeter = models.MultiPolygonField(
-        _("perimeter"), srid=STORAGE_SRID, spatial_index=True,
+        _("perimeter"),
+        srid=STORAGE_SRID,
+        spatial_index=True,
         help_text=_("Pins must lie inside this area."),
     )
     is_published = models.BooleanField(
@@ -62,7 +64,9 @@ class Project(models.Model):
         _("votes per option at most"), default=1, help_text=_("Budget mode: k.")
     )
     results_visibility = models.CharField(
-        _("results are public"), max_length=20, choices=ResultsVisibility.choices,
+        _("results are public"),
+        max_length=20,
+        choices=ResultsVisibility.choices,
         default=ResultsVisibility.AFTER_CLOSE,
     )
     allow_citizen_pins = models.BooleanField(_("citizens may add pins"), default=True)
@@ -77,7 +81,9 @@ class Project(models.Model):
         verbose_name_plural = _("projects")
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(perimeter__isvalid=True), name="project_perimeter_valid"),
+            models.CheckConstraint(
+                condition=Q(perimeter__isvalid=True), name="project_perimeter_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(ideas_start__isnull=True, ideas_end__isnull=True)
                 | Q(ideas_start__lt=F("ideas_end")),
@@ -100,7 +106,8 @@ class Project(models.Model):
                 name="project_budget_parameters",
             ),
             models.CheckConstraint(
-                condition=Q(max_votes_per_option__gte=1), name="project_max_votes_per_option_positive"
+                condition=Q(max_votes_per_option__gte=1),
+                name="project_max_votes_per_option_positive",
             ),
         ]
 
@@ -174,20 +181,32 @@ class Proposal(models.Model):
         Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="proposals"
     )
     site = models.ForeignKey(
-        "locations.Site", verbose_name=_("site"), on_delete=models.PROTECT, null=True, blank=True,
-        related_name="proposals", help_text=_("Set for options the city puts up at its sites."),
+        "locations.Site",
+        verbose_name=_("site"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        help_text=_("Set for options the city puts up at its sites."),
     )
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"), max_length=5000, blank=True)
     category = models.ForeignKey(
-        Category, verbose_name=_("category"), on_delete=models.SET_NULL, null=True, blank=True,
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="proposals",
     )
     # An option at a site takes the site's point when it is created, so every proposal has one
     # point and maps, bbox filters and exports need no special case.
     location = models.PointField(_("location"), srid=STORAGE_SRID, spatial_index=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.SET_NULL, null=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="proposals",
     )
     status = models.CharField(
@@ -223,11 +242,18 @@ class Comment(models.Model):
         Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="comments"
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("reply to"), on_delete=models.CASCADE, null=True, blank=True,
+        "self",
+        verbose_name=_("reply to"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="replies",
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.SET_NULL, null=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="comments",
     )
     body = models.TextField(_("comment"), max_length=3000)
@@ -256,7 +282,9 @@ class Vote(models.Model):
         Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="votes"
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("voter"), on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voter"),
+        on_delete=models.CASCADE,
         related_name="votes",
     )
     weight = models.PositiveSmallIntegerField(_("votes"), default=1)
@@ -273,3 +301,69 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.proposal_id}"
+
+
+class PaperTally(models.Model):
+    """Paper ballots counted at one event. A correction is a new tally that supersedes this one."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="paper_tallies"
+    )
+    event_name = models.CharField(_("event"), max_length=200)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    event_date = models.DateField(_("date"))
+    ballots = models.PositiveIntegerField(_("ballots cast"))
+    counted_by = models.CharField(_("counted by"), max_length=200)
+    note = models.TextField(_("note"), blank=True)
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("corrects"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+    )
+    correction_reason = models.TextField(_("reason for the correction"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("paper tally")
+        verbose_name_plural = _("paper tallies")
+        ordering = ["event_date", "recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True) | ~Q(correction_reason=""),
+                name="paper_tally_correction_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_name} ({self.event_date:%d.%m.%Y})"
+
+
+class PaperTallyCount(models.Model):
+    tally = models.ForeignKey(
+        PaperTally, verbose_name=_("paper tally"), on_delete=models.CASCADE, related_name="counts"
+    )
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("option"), on_delete=models.PROTECT, related_name="paper_counts"
+    )
+    votes = models.PositiveIntegerField(_("votes"))
+
+    class Meta:
+        verbose_name = _("paper votes for an option")
+        verbose_name_plural = _("paper votes per option")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tally", "proposal"], name="paper_count_one_per_option"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.votes}"

@@ -131,3 +131,24 @@ def may_vote(user: Any, proposal: Proposal, now: datetime | None = None) -> str 
     if proposal.project.phase_at(now) != Phase.VOTING:
         return _("Voting is not open for this project.")
     return None
+
+
+@Rule
+def may_record_tally(user: Any, project: Project, now: datetime | None = None) -> str | None:
+    if not is_planner(user):
+        return _("Only the city's planners may record paper ballots.")
+    if project.phase_at(now) not in (Phase.VOTING, Phase.CLOSED):
+        return _("Paper ballots can be recorded once voting has started.")
+    return None
+
+
+@Rule
+def may_view_results(user: Any, project: Project, now: datetime | None = None) -> str | None:
+    if is_planner(user):
+        return None
+    phase = project.phase_at(now)
+    if phase == Phase.CLOSED or (
+        phase == Phase.VOTING and project.results_visibility == Project.ResultsVisibility.LIVE
+    ):
+        return None
+    return _("The results are published when voting closes.")

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
+from audit.services import log_action
 from geo.validation import as_storage_point
 from locations.models import Site
 from proposals import rules
-from proposals.models import Category, Comment, Project, Proposal, Vote
+from proposals.models import (
+    Category,
+    Comment,
+    PaperTally,
+    PaperTallyCount,
+    Project,
+    Proposal,
+    Vote,
+    VotingMode,
+)
 
 
 @transaction.atomic
@@ -28,7 +40,7 @@ def proposal_create(
     site: Site | None = None,
     now: datetime | None = None,
 ) -> Proposal:
-    """A citizen's pin (with a location) or a planner's option at a site (takes the site's point)."""
+    """A citizen's pin (with a location), or a planner's option at a site (at the site's point)."""
     if site is not None:
         rules.may_post_option.enforce(author, project, now)
         point = site.location
@@ -36,14 +48,13 @@ def proposal_create(
         rules.may_add_proposal.enforce(author, project, now)
         point = as_storage_point(location)
     if category is not None and category.project_id != project.pk:
-        raise ValidationError(
-            {"category": _("This category does not belong to the project.")}, code="invalid"
-        )
+        raise _refusal("category", _("This category does not belong to the project."), "invalid")
     # Asked of PostGIS, against the stored perimeter, so the map, the API and this check agree.
     if not Project.objects.filter(pk=project.pk, perimeter__covers=point).exists():
-        raise ValidationError(
-            {"location": _("The place lies outside the project's area. Choose a place inside it.")},
-            code="outside_perimeter",
+        raise _refusal(
+            "location",
+            _("The place lies outside the project's area. Choose a place inside it."),
+            "outside_perimeter",
         )
     pre_moderated = project.moderation == Project.Moderation.PRE and not rules.is_planner(author)
     proposal = Proposal(
@@ -73,15 +84,15 @@ def comment_create(
     rules.may_comment.enforce(author, proposal, now)
     if parent is not None:
         if parent.proposal_id != proposal.pk:
-            raise ValidationError(
-                {"parent": _("You can only reply to a comment on the same proposal.")},
-                code="invalid",
+            raise _refusal(
+                "parent", _("You can only reply to a comment on the same proposal."), "invalid"
             )
         if parent.parent_id is not None:
             # One level of replies keeps discussions readable (and the page simple to navigate).
-            raise ValidationError(
-                {"parent": _("Replies to replies are not possible; reply to the first comment.")},
-                code="nested",
+            raise _refusal(
+                "parent",
+                _("Replies to replies are not possible; reply to the first comment."),
+                "nested",
             )
     comment = Comment(proposal=proposal, parent=parent, author=author, body=body.strip())
     comment.full_clean()
@@ -90,22 +101,191 @@ def comment_create(
 
 
 def vote_cast(*, user: Any, proposal: Proposal, now: datetime | None = None) -> Vote:
-    """A support vote: one per person and proposal, guaranteed by the database's constraint."""
+    """One vote for `proposal` under its project's voting mode.
+
+    support: one vote per proposal. single: one option per project; casting another moves it.
+    budget: N votes per project, at most k on one option; each call adds one.
+    The person's ballot in this project is locked for the transaction, so parallel requests of
+    one account are serialised and can never exceed a limit; the unique constraint on
+    (user, proposal) backs this up in the database.
+    """
     rules.may_vote.enforce(user, proposal, now)
-    try:
-        with transaction.atomic():
-            return Vote.objects.create(project_id=proposal.project_id, proposal=proposal, user=user)
-    except IntegrityError:
-        raise ValidationError(
-            {"proposal": _("You have already supported this proposal.")}, code="duplicate"
-        ) from None
+    project = proposal.project
+    with transaction.atomic():
+        _lock_ballot(project, user)
+        mine = Vote.objects.filter(project=project, user=user)
+        existing = mine.filter(proposal=proposal).first()
+        if project.voting_mode == VotingMode.SINGLE:
+            if existing is not None:
+                raise _refusal("proposal", _("This is already your choice."), "duplicate")
+            mine.delete()  # moving the vote: the earlier choice goes, in the same transaction
+        elif project.voting_mode == VotingMode.BUDGET:
+            budget = project.votes_per_person or 0
+            spent = mine.aggregate(spent=Sum("weight"))["spent"] or 0
+            if spent >= budget:
+                message = _("You have used all your %(n)d votes in this project.") % {"n": budget}
+                raise _refusal("proposal", message, "budget_exhausted")
+            if existing is not None:
+                if existing.weight >= project.max_votes_per_option:
+                    message = _("You may give at most %(k)d votes to one option.") % {
+                        "k": project.max_votes_per_option
+                    }
+                    raise _refusal("proposal", message, "option_cap")
+                existing.weight = F("weight") + 1
+                existing.save(update_fields=["weight"])
+                existing.refresh_from_db(fields=["weight"])
+                return existing
+        elif existing is not None:
+            raise _refusal("proposal", _("You have already supported this proposal."), "duplicate")
+        return Vote.objects.create(project=project, proposal=proposal, user=user, weight=1)
+
+
+def vote_withdraw(*, user: Any, proposal: Proposal, now: datetime | None = None) -> None:
+    """Take back one vote (budget mode) or the vote (the other modes) while voting is open."""
+    rules.may_vote.enforce(user, proposal, now)
+    with transaction.atomic():
+        _lock_ballot(proposal.project, user)
+        vote = Vote.objects.filter(user=user, proposal=proposal).first()
+        if vote is None:
+            raise _refusal("proposal", _("You have not voted for this proposal."), "no_vote")
+        if vote.weight > 1:
+            vote.weight = F("weight") - 1
+            vote.save(update_fields=["weight"])
+        else:
+            vote.delete()
+
+
+def _lock_ballot(project: Project, user: Any) -> None:
+    """Serialise one person's votes in one project (a transaction-scoped advisory lock).
+
+    A row lock would need a row that exists before the first vote; this lock needs none and
+    is released by commit or rollback.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"ballot:{project.pk}:{user.pk}"],
+        )
+
+
+def _refusal(field: str, message: str, code: str) -> ValidationError:
+    """A field error that keeps its code, so API clients and tests can tell refusals apart."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def votes_per_ballot(project: Project, options: int) -> int:
+    """How many marks one paper ballot may carry under the project's voting mode."""
+    if project.voting_mode == VotingMode.SINGLE:
+        return 1
+    if project.voting_mode == VotingMode.BUDGET:
+        return project.votes_per_person or 0
+    return options  # support: one mark per option
 
 
 @transaction.atomic
-def vote_withdraw(*, user: Any, proposal: Proposal, now: datetime | None = None) -> None:
-    rules.may_vote.enforce(user, proposal, now)
-    deleted, _by_model = Vote.objects.filter(user=user, proposal=proposal).delete()
-    if not deleted:
-        raise ValidationError(
-            {"proposal": _("You have not voted for this proposal.")}, code="no_vote"
+def tally_record(
+    *,
+    actor: Any,
+    project: Project,
+    event_name: str,
+    event_date: date,
+    ballots: int,
+    counted_by: str,
+    counts: Mapping[int, int],
+    place: str = "",
+    note: str = "",
+    supersedes: PaperTally | None = None,
+    correction_reason: str = "",
+    now: datetime | None = None,
+) -> PaperTally:
+    """Record paper ballots of one event, or correct an earlier record by superseding it.
+
+    `counts` maps proposal ids (the options) to votes. Nothing is overwritten: a correction is a
+    new record pointing at the one it replaces, with who and why, so the history stays complete.
+    """
+    rules.may_record_tally.enforce(actor, project, now)
+    errors: dict[str, list[str]] = {}
+    options = dict(
+        Proposal.objects.filter(
+            project=project, visibility=Proposal.Visibility.PUBLISHED
+        ).values_list("pk", "title")
+    )
+    unknown = sorted(set(counts) - set(options))
+    if unknown:
+        errors["counts"] = [
+            _("These are not options of this project: %(ids)s.")
+            % {"ids": ", ".join(map(str, unknown))}
+        ]
+    if any(not isinstance(v, int) or v < 0 for v in counts.values()):
+        errors.setdefault("counts", []).append(_("Votes must be whole numbers of at least 0."))
+    elif not unknown:
+        per_option = ballots * (
+            project.max_votes_per_option if project.voting_mode == VotingMode.BUDGET else 1
         )
+        over = [options[pk] for pk, v in counts.items() if v > per_option]
+        if over:
+            errors.setdefault("counts", []).append(
+                _("More votes than the ballots allow (at most %(max)d) for: %(names)s.")
+                % {"max": per_option, "names": ", ".join(over)}
+            )
+        limit = ballots * votes_per_ballot(project, len(options))
+        if sum(counts.values()) > limit:
+            errors.setdefault("counts", []).append(
+                _("%(sum)d votes are more than %(ballots)d ballots can carry (%(limit)d).")
+                % {"sum": sum(counts.values()), "ballots": ballots, "limit": limit}
+            )
+    if supersedes is not None:
+        # Locked, so two planners correcting the same record at once cannot both succeed.
+        supersedes = PaperTally.objects.select_for_update().get(pk=supersedes.pk)
+        if supersedes.project_id != project.pk:
+            errors["supersedes"] = [_("The corrected record belongs to another project.")]
+        elif PaperTally.objects.filter(supersedes=supersedes).exists():
+            errors["supersedes"] = [
+                _("This record has already been corrected; correct the latest version.")
+            ]
+        if not correction_reason.strip():
+            errors["correction_reason"] = [_("Say why the record is corrected.")]
+    tally = PaperTally(
+        project=project,
+        event_name=event_name.strip(),
+        place=place.strip(),
+        event_date=event_date,
+        ballots=ballots,
+        counted_by=counted_by.strip(),
+        note=note,
+        supersedes=supersedes,
+        correction_reason=correction_reason.strip(),
+        recorded_by=actor,
+    )
+    try:
+        tally.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    tally.save()
+    PaperTallyCount.objects.bulk_create(
+        PaperTallyCount(tally=tally, proposal_id=pk, votes=v) for pk, v in counts.items()
+    )
+    log_action(
+        actor=actor,
+        action="paper_tally.correct" if supersedes else "paper_tally.record",
+        obj=tally,
+        project=project,
+        before=_tally_snapshot(supersedes) if supersedes else None,
+        after=_tally_snapshot(tally),
+        reason=tally.correction_reason,
+    )
+    return tally
+
+
+def _tally_snapshot(tally: PaperTally) -> dict[str, Any]:
+    return {
+        "event_name": tally.event_name,
+        "place": tally.place,
+        "event_date": tally.event_date.isoformat(),
+        "ballots": tally.ballots,
+        "counted_by": tally.counted_by,
+        "counts": {str(c.proposal_id): c.votes for c in tally.counts.order_by("proposal_id")},
+    }

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "locations",
     "proposals",
     "api",
+    "audit",
 ]
 
 MIDDLEWARE = [

@@ -27,8 +27,12 @@ def test_citizen_places_a_pin_inside_the_perimeter(citizen):
     project = ProjectFactory()
     category = CategoryFactory(project=project)
     proposal = proposal_create(
-        author=citizen, project=project, title="  Boule-Bahn  ", description="Für alle.",
-        location=Point(7.7689, 49.4447, srid=4326), category=category,
+        author=citizen,
+        project=project,
+        title="  Boule-Bahn  ",
+        description="Für alle.",
+        location=Point(7.7689, 49.4447, srid=4326),
+        category=category,
     )
     proposal.refresh_from_db()
     assert proposal.title == "Boule-Bahn"
@@ -139,7 +143,9 @@ def test_option_at_a_site_outside_the_perimeter_is_refused(planner_user):
 def test_comment_and_one_level_of_replies(citizen, other_citizen):
     proposal = ProposalFactory()
     first = comment_create(author=citizen, proposal=proposal, body=" Super! ")
-    reply = comment_create(author=other_citizen, proposal=proposal, body="Finde ich auch.", parent=first)
+    reply = comment_create(
+        author=other_citizen, proposal=proposal, body="Finde ich auch.", parent=first
+    )
     assert first.body == "Super!"
     assert reply.parent == first
     with pytest.raises(ValidationError) as exc:
@@ -201,12 +207,8 @@ def test_withdrawing_a_vote_never_cast_is_refused(citizen):
 def test_vote_outside_the_voting_window_is_refused(citizen, moment):
     project = ProjectFactory(voting=True)
     proposal = ProposalFactory(project=project)
-    when = (
-        project.voting_start - timedelta(seconds=1)
-        if moment == "before"
-        else project.voting_end
-    )
-    with pytest.raises(PermissionDenied, match="Voting is not open|Abstimmung"):
+    when = project.voting_start - timedelta(seconds=1) if moment == "before" else project.voting_end
+    with pytest.raises(PermissionDenied, match="Voting is not open"):
         vote_cast(user=citizen, proposal=proposal, now=when)
     assert not Vote.objects.exists()
 

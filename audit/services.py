@@ -1,0 +1,31 @@
+"""Writing audit entries: called by the service that makes the change, where the change happens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from audit.models import AuditEntry
+
+
+def log_action(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    project: Any = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        project=project,
+        before=before,
+        after=after,
+        reason=reason,
+    )

@@ -1,0 +1,306 @@
+"""Voting modes, the voting window, paper tallies and results."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Sum
+
+from audit.models import AuditEntry
+from proposals.models import PaperTally, Project, Proposal, Vote, VotingMode
+from proposals.selectors import current_tallies, my_votes, project_results
+from proposals.services import tally_record, vote_cast, vote_withdraw
+from tests.factories import ProjectFactory, ProposalFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def voting_project(**kwargs) -> Project:
+    return ProjectFactory(voting=True, **kwargs)
+
+
+def options(project: Project, n: int) -> list[Proposal]:
+    return [ProposalFactory(project=project, title=f"Option {i}") for i in range(n)]
+
+
+# --- support -------------------------------------------------------------------------------
+
+
+def test_support_allows_one_vote_on_each_of_many_proposals(citizen):
+    project = voting_project()
+    a, b, c = options(project, 3)
+    for p in (a, b, c):
+        vote_cast(user=citizen, proposal=p)
+    assert my_votes(citizen, project) == {a.pk: 1, b.pk: 1, c.pk: 1}
+    with pytest.raises(ValidationError):
+        vote_cast(user=citizen, proposal=b)
+    assert Vote.objects.filter(user=citizen).count() == 3
+
+
+# --- single choice -------------------------------------------------------------------------
+
+
+def test_single_choice_moves_the_vote(citizen):
+    project = voting_project(voting_mode=VotingMode.SINGLE)
+    a, b = options(project, 2)
+    vote_cast(user=citizen, proposal=a)
+    vote_cast(user=citizen, proposal=b)
+    assert my_votes(citizen, project) == {b.pk: 1}
+
+
+def test_single_choice_same_option_twice_is_refused(citizen):
+    project = voting_project(voting_mode=VotingMode.SINGLE)
+    (a,) = options(project, 1)
+    vote_cast(user=citizen, proposal=a)
+    with pytest.raises(ValidationError):
+        vote_cast(user=citizen, proposal=a)
+    assert Vote.objects.count() == 1
+
+
+def test_single_choice_is_per_project(citizen):
+    first = voting_project(voting_mode=VotingMode.SINGLE)
+    second = voting_project(voting_mode=VotingMode.SINGLE)
+    (a,) = options(first, 1)
+    (b,) = options(second, 1)
+    vote_cast(user=citizen, proposal=a)
+    vote_cast(user=citizen, proposal=b)
+    assert Vote.objects.filter(user=citizen).count() == 2
+
+
+def test_single_choice_withdraw(citizen):
+    project = voting_project(voting_mode=VotingMode.SINGLE)
+    (a,) = options(project, 1)
+    vote_cast(user=citizen, proposal=a)
+    vote_withdraw(user=citizen, proposal=a)
+    assert my_votes(citizen, project) == {}
+
+
+# --- budget --------------------------------------------------------------------------------
+
+
+def budget_project(n: int, k: int) -> Project:
+    return voting_project(voting_mode=VotingMode.BUDGET, votes_per_person=n, max_votes_per_option=k)
+
+
+def test_budget_caps_votes_per_option_and_per_person(citizen):
+    project = budget_project(n=3, k=2)
+    a, b, c = options(project, 3)
+    vote_cast(user=citizen, proposal=a)
+    vote_cast(user=citizen, proposal=a)
+    with pytest.raises(ValidationError) as exc:
+        vote_cast(user=citizen, proposal=a)  # k = 2 reached
+    assert exc.value.error_dict["proposal"][0].code == "option_cap"
+    vote_cast(user=citizen, proposal=b)  # 3 of 3
+    with pytest.raises(ValidationError) as exc:
+        vote_cast(user=citizen, proposal=c)
+    assert exc.value.error_dict["proposal"][0].code == "budget_exhausted"
+    assert my_votes(citizen, project) == {a.pk: 2, b.pk: 1}
+
+
+def test_budget_with_cap_one_is_approval_with_a_limit(citizen):
+    project = budget_project(n=2, k=1)
+    a, b, c = options(project, 3)
+    vote_cast(user=citizen, proposal=a)
+    with pytest.raises(ValidationError):
+        vote_cast(user=citizen, proposal=a)
+    vote_cast(user=citizen, proposal=b)
+    with pytest.raises(ValidationError):
+        vote_cast(user=citizen, proposal=c)
+
+
+def test_budget_withdraw_returns_one_vote_at_a_time(citizen):
+    project = budget_project(n=3, k=3)
+    (a,) = options(project, 1)
+    for _ in range(3):
+        vote_cast(user=citizen, proposal=a)
+    vote_withdraw(user=citizen, proposal=a)
+    assert my_votes(citizen, project) == {a.pk: 2}
+    vote_withdraw(user=citizen, proposal=a)
+    vote_withdraw(user=citizen, proposal=a)
+    assert my_votes(citizen, project) == {}
+    with pytest.raises(ValidationError):
+        vote_withdraw(user=citizen, proposal=a)
+
+
+# --- the window, in Europe/Berlin ----------------------------------------------------------
+
+
+def test_window_edges_are_judged_in_berlin_time(citizen):
+    # Voting closes at midnight Berlin time on the night summer time begins (29 March 2026).
+    start = datetime(2026, 3, 20, 9, 0, tzinfo=BERLIN)
+    end = datetime(2026, 3, 29, 0, 0, tzinfo=BERLIN)
+    project = ProjectFactory(
+        ideas_start=None, ideas_end=None, voting_start=start, voting_end=end
+    )
+    (a,) = options(project, 1)
+    with pytest.raises(PermissionDenied):
+        vote_cast(user=citizen, proposal=a, now=start - timedelta(microseconds=1))
+    vote_cast(user=citizen, proposal=a, now=datetime(2026, 3, 28, 23, 59, 59, tzinfo=BERLIN))
+    # 23:00 UTC is midnight in Berlin (CET, +1): closed, although the UTC date is still the 28th.
+    closing = datetime(2026, 3, 28, 23, 0, tzinfo=ZoneInfo("UTC"))
+    with pytest.raises(PermissionDenied):
+        vote_withdraw(user=citizen, proposal=a, now=closing)
+    assert Vote.objects.count() == 1
+
+
+def test_moving_a_vote_after_closing_is_refused(citizen):
+    project = voting_project(voting_mode=VotingMode.SINGLE)
+    a, b = options(project, 2)
+    vote_cast(user=citizen, proposal=a)
+    with pytest.raises(PermissionDenied):
+        vote_cast(user=citizen, proposal=b, now=project.voting_end + timedelta(seconds=1))
+    assert my_votes(citizen, project) == {a.pk: 1}
+
+
+# --- paper tallies -------------------------------------------------------------------------
+
+
+def record(planner, project, counts, ballots=10, **kwargs) -> PaperTally:
+    return tally_record(
+        actor=planner, project=project, event_name="Lautern blüht auf", place="Stiftsplatz",
+        event_date=date(2026, 4, 2), ballots=ballots, counted_by="Team herzlich digital",
+        counts=counts, **kwargs,
+    )
+
+
+def test_tally_is_recorded_and_audited(planner_user):
+    project = voting_project(voting_mode=VotingMode.SINGLE)
+    a, b = options(project, 2)
+    tally = record(planner_user, project, {a.pk: 6, b.pk: 3})
+    assert {c.proposal_id: c.votes for c in tally.counts.all()} == {a.pk: 6, b.pk: 3}
+    entry = AuditEntry.objects.get()
+    assert entry.action == "paper_tally.record"
+    assert entry.actor == planner_user
+    assert entry.after["counts"] == {str(a.pk): 6, str(b.pk): 3}
+
+
+def test_citizen_cannot_record_a_tally(citizen):
+    project = voting_project()
+    (a,) = options(project, 1)
+    with pytest.raises(PermissionDenied):
+        record(citizen, project, {a.pk: 1})
+
+
+def test_tally_before_voting_starts_is_refused(planner_user):
+    project = ProjectFactory()  # collecting ideas
+    (a,) = options(project, 1)
+    with pytest.raises(PermissionDenied):
+        record(planner_user, project, {a.pk: 1})
+
+
+@pytest.mark.parametrize(
+    ("mode", "params", "counts", "ballots"),
+    [
+        (VotingMode.SINGLE, {}, (6, 5), 10),  # 11 marks on 10 single-choice ballots
+        (VotingMode.SUPPORT, {}, (11, 0), 10),  # one option marked more often than ballots
+        (VotingMode.BUDGET, {"votes_per_person": 3, "max_votes_per_option": 2}, (21, 0), 10),
+        (VotingMode.BUDGET, {"votes_per_person": 3, "max_votes_per_option": 2}, (20, 11), 10),
+    ],
+    ids=["single-sum", "support-per-option", "budget-per-option", "budget-sum"],
+)
+def test_paper_votes_never_exceed_what_the_ballots_allow(planner_user, mode, params, counts, ballots):
+    project = voting_project(voting_mode=mode, **params)
+    a, b = options(project, 2)
+    with pytest.raises(ValidationError) as exc:
+        record(planner_user, project, {a.pk: counts[0], b.pk: counts[1]}, ballots=ballots)
+    assert "counts" in exc.value.message_dict
+    assert not PaperTally.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_budget_tally_at_the_exact_limit_is_accepted(planner_user):
+    project = budget_project(n=3, k=2)
+    a, b = options(project, 2)
+    record(planner_user, project, {a.pk: 20, b.pk: 10}, ballots=10)
+
+
+def test_tally_for_an_option_of_another_project_is_refused(planner_user):
+    project = voting_project()
+    foreign = ProposalFactory()
+    with pytest.raises(ValidationError) as exc:
+        record(planner_user, project, {foreign.pk: 1})
+    assert "counts" in exc.value.message_dict
+
+
+def test_correction_supersedes_and_keeps_the_history(planner_user):
+    project = voting_project(voting_mode=VotingMode.SINGLE)
+    a, b = options(project, 2)
+    first = record(planner_user, project, {a.pk: 6, b.pk: 3})
+    second = record(
+        planner_user, project, {a.pk: 5, b.pk: 4}, supersedes=first,
+        correction_reason="Stimmzettel doppelt gezählt",
+    )
+    assert list(current_tallies(project)) == [second]
+    assert PaperTally.objects.count() == 2  # nothing overwritten
+    first.refresh_from_db()
+    assert first.counts.get(proposal=a).votes == 6
+    entry = AuditEntry.objects.get(action="paper_tally.correct")
+    assert entry.before["counts"][str(a.pk)] == 6
+    assert entry.after["counts"][str(a.pk)] == 5
+    assert entry.reason == "Stimmzettel doppelt gezählt"
+
+
+def test_correction_needs_a_reason_and_the_latest_version(planner_user):
+    project = voting_project()
+    (a,) = options(project, 1)
+    first = record(planner_user, project, {a.pk: 1})
+    with pytest.raises(ValidationError) as exc:
+        record(planner_user, project, {a.pk: 2}, supersedes=first)
+    assert "correction_reason" in exc.value.message_dict
+    record(planner_user, project, {a.pk: 2}, supersedes=first, correction_reason="Nachgezählt")
+    with pytest.raises(ValidationError) as exc:
+        record(planner_user, project, {a.pk: 3}, supersedes=first, correction_reason="Nochmal")
+    assert "supersedes" in exc.value.message_dict
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+def test_results_sum_online_and_current_paper_votes_with_ties(planner_user):
+    project = voting_project(voting_mode=VotingMode.SINGLE)
+    a, b, c = options(project, 3)
+    voters = [UserFactory() for _ in range(6)]
+    for voter, option in zip(voters, (a, a, a, b, c, c), strict=True):
+        vote_cast(user=voter, proposal=option)
+    first = record(planner_user, project, {a.pk: 1, b.pk: 9, c.pk: 0}, ballots=10)
+    record(
+        planner_user, project, {a.pk: 1, b.pk: 3, c.pk: 2}, ballots=10, supersedes=first,
+        correction_reason="Falsch übertragen",
+    )
+    rows = {r.proposal_id: r for r in project_results(project)}
+    assert (rows[a.pk].online, rows[a.pk].paper, rows[a.pk].total) == (3, 1, 4)
+    assert (rows[b.pk].online, rows[b.pk].paper, rows[b.pk].total) == (1, 3, 4)
+    assert (rows[c.pk].online, rows[c.pk].paper, rows[c.pk].total) == (2, 2, 4)
+    assert {r.rank for r in rows.values()} == {1}  # a three-way tie
+    assert sum(r.share for r in rows.values()) == pytest.approx(1.0)
+    online_in_db = Vote.objects.filter(project=project).aggregate(n=Sum("weight"))["n"]
+    assert sum(r.online for r in rows.values()) == online_in_db
+
+
+def test_results_rank_and_share(planner_user):
+    project = budget_project(n=3, k=3)
+    a, b = options(project, 2)
+    voter = UserFactory()
+    for _ in range(3):
+        vote_cast(user=voter, proposal=a)
+    record(planner_user, project, {b.pk: 1}, ballots=1)
+    rows = project_results(project)
+    assert [(r.proposal_id, r.rank, r.share) for r in rows] == [(a.pk, 1, 0.75), (b.pk, 2, 0.25)]
+
+
+def test_results_without_votes_are_zero(planner_user):
+    project = voting_project()
+    (a,) = options(project, 1)
+    (row,) = project_results(project)
+    assert (row.online, row.paper, row.total, row.share, row.rank) == (0, 0, 0, 0.0, 1)
+
+
+def test_my_votes_show_only_my_own(citizen, other_citizen):
+    project = voting_project()
+    a, b = options(project, 2)
+    vote_cast(user=citizen, proposal=a)
+    vote_cast(user=other_citizen, proposal=b)
+    assert my_votes(citizen, project) == {a.pk: 1}
+    assert my_votes(other_citizen, project) == {b.pk: 1}
