@@ -29,14 +29,24 @@ class FeatureSpec:
 
 
 def feature_sql(
-    queryset: QuerySet, spec: FeatureSpec, *, srid: int = STORAGE_SRID,
+    queryset: QuerySet,
+    spec: FeatureSpec,
+    *,
+    srid: int = STORAGE_SRID,
     precision: int | None = None,
+    flip_axes: bool = False,
 ) -> tuple[str, tuple]:
-    """SQL selecting one GeoJSON Feature (as text) per row of `queryset`, in its order."""
+    """SQL selecting one GeoJSON Feature (as text) per row of `queryset`, in its order.
+
+    `flip_axes` swaps x and y after any transformation, for clients that ask for a CRS in its
+    official axis order where that puts latitude/northing first (EPSG:4326 is lat/lon).
+    """
     fields = [spec.id_field, spec.geometry, *spec.properties.values()]
     inner_sql, inner_params = queryset.values_list(*fields).query.sql_with_params()
     columns = [f"c{i}" for i in range(len(fields))]
     geometry = columns[1] if srid == STORAGE_SRID else f"ST_Transform({columns[1]}, %s)"
+    if flip_axes:
+        geometry = f"ST_FlipCoordinates({geometry})"
     # Metres need no more than millimetres; degrees keep about a centimetre.
     digits = precision if precision is not None else (DEFAULT_PRECISION if srid == 4326 else 3)
     props = ", ".join(
@@ -48,15 +58,21 @@ def feature_sql(
         f"'properties', json_build_object({props}))::text "
         f"FROM ({inner_sql}) AS t({', '.join(columns)})"
     )
-    params = tuple(inner_params) + ((srid,) if srid != STORAGE_SRID else ())
+    # The transform's placeholder comes before the inner query's in the SQL text.
+    params = ((srid,) if srid != STORAGE_SRID else ()) + tuple(inner_params)
     return sql, params
 
 
 def iter_features(
-    queryset: QuerySet, spec: FeatureSpec, *, srid: int = STORAGE_SRID, chunk_size: int = 2000
+    queryset: QuerySet,
+    spec: FeatureSpec,
+    *,
+    srid: int = STORAGE_SRID,
+    chunk_size: int = 2000,
+    flip_axes: bool = False,
 ) -> Iterator[str]:
     """Feature texts, fetched through a server-side cursor so memory stays flat for any size."""
-    sql, params = feature_sql(queryset, spec, srid=srid)
+    sql, params = feature_sql(queryset, spec, srid=srid, flip_axes=flip_axes)
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(chunk_size):
@@ -64,9 +80,11 @@ def iter_features(
                 yield feature
 
 
-def features(queryset: QuerySet, spec: FeatureSpec, *, srid: int = STORAGE_SRID) -> list[str]:
+def features(
+    queryset: QuerySet, spec: FeatureSpec, *, srid: int = STORAGE_SRID, flip_axes: bool = False
+) -> list[str]:
     """Feature texts of a small queryset (one page) in one round trip."""
-    sql, params = feature_sql(queryset, spec, srid=srid)
+    sql, params = feature_sql(queryset, spec, srid=srid, flip_axes=flip_axes)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

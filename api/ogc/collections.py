@@ -1,0 +1,234 @@
+"""The feature collections OGC API - Features serves, and the CRSs it speaks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.gis.db.models import Extent
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from geo.crs import METRIC_SRID, STORAGE_SRID
+from geo.geojson import FeatureSpec
+from geo.models import Area
+from locations.models import Site
+from proposals import rules
+from proposals.selectors import projects_visible_to, proposals_visible_to, with_counts
+
+
+@dataclass(frozen=True)
+class Crs:
+    """A CRS a client may ask for: its URI, the SRID PostGIS knows, and its axis order."""
+
+    uri: str
+    srid: int
+    # Official axis order puts latitude/northing first. PostGIS always stores x=lon/easting,
+    # so such a CRS needs ST_FlipCoordinates on output and a swap of incoming bbox numbers.
+    lat_first: bool = False
+    # Geographic CRSs get range checks on a bbox (degrees); projected ones do not.
+    geographic: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+CRS84 = Crs(
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    STORAGE_SRID,
+    geographic=True,
+    aliases=("OGC:CRS84", "[OGC:CRS84]", "urn:ogc:def:crs:OGC:1.3:CRS84"),
+)
+# EPSG:4326 is served in its official lat/lon order (OGC API - Features Part 2, and what GDAL
+# >= 3.7 and QGIS expect); CRS84 is the lon/lat variant of the same datum.
+EPSG_4326 = Crs(
+    "http://www.opengis.net/def/crs/EPSG/0/4326",
+    STORAGE_SRID,
+    lat_first=True,
+    geographic=True,
+    aliases=("EPSG:4326", "[EPSG:4326]", "urn:ogc:def:crs:EPSG::4326"),
+)
+# ETRS89 / UTM 32N, the official CRS in Rhineland-Palatinate: easting, northing in metres.
+EPSG_25832 = Crs(
+    f"http://www.opengis.net/def/crs/EPSG/0/{METRIC_SRID}",
+    METRIC_SRID,
+    aliases=(
+        f"EPSG:{METRIC_SRID}",
+        f"[EPSG:{METRIC_SRID}]",
+        f"urn:ogc:def:crs:EPSG::{METRIC_SRID}",
+    ),
+)
+SUPPORTED_CRS: tuple[Crs, ...] = (CRS84, EPSG_4326, EPSG_25832)
+_CRS_BY_NAME = {name: crs for crs in SUPPORTED_CRS for name in (crs.uri, *crs.aliases)}
+
+
+def crs_by_name(name: str) -> Crs | None:
+    """The CRS a URI (or a safe CURIE such as `[EPSG:25832]`) names, if we serve it."""
+    name = name.strip()
+    return _CRS_BY_NAME.get(name.replace("https://", "http://", 1))
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One collection: where its public rows come from and how a row becomes a feature."""
+
+    id: str
+    title: str | Promise
+    description: str | Promise
+    rows: Callable[[], QuerySet]
+    spec: FeatureSpec
+    # Timestamps of the rows, for `datetime` filters and the temporal extent; None: no time.
+    temporal_field: str | None = None
+    # Query parameters that filter by equality: parameter name -> field lookup.
+    filters: Mapping[str, str] = field(default_factory=dict)
+    # JSON Schema types of the properties, for the OpenAPI document and the HTML page.
+    property_types: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+
+    def items(self) -> QuerySet:
+        """Public rows in a stable order (by id), so that pages never overlap or skip."""
+        return self.rows().order_by("pk")
+
+    def extent(self) -> dict[str, Any] | None:
+        """Spatial (`ST_Extent`, CRS84) and temporal extent of the public rows, one query."""
+        aggregates: dict[str, Any] = {"bbox": Extent(self.spec.geometry)}
+        if self.temporal_field:
+            aggregates["first"] = Min(self.temporal_field)
+            aggregates["last"] = Max(self.temporal_field)
+        found = self.rows().order_by().aggregate(**aggregates)
+        extent: dict[str, Any] = {}
+        if found["bbox"] is not None:
+            extent["spatial"] = {"bbox": [list(found["bbox"])], "crs": CRS84.uri}
+        if self.temporal_field and found["first"] is not None:
+            extent["temporal"] = {
+                "interval": [[_rfc3339(found["first"]), _rfc3339(found["last"])]],
+                "trs": "http://www.opengis.net/def/uri/ISO-8601/0/Gregorian",
+            }
+        return extent or None
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _sites() -> QuerySet:
+    return Site.objects.all()
+
+
+def _districts() -> QuerySet:
+    return Area.objects.filter(kind=Area.Kind.DISTRICT)
+
+
+def _proposals() -> QuerySet:
+    """Public proposals: published, of published projects, nothing personal in the properties."""
+    anonymous = AnonymousUser()
+    # Vote totals are shown only where the project's results are public (the same rule as the
+    # pages); the projects are few, so the rule runs in Python over them, in one query.
+    results_public = [
+        project.pk
+        for project in projects_visible_to(anonymous)
+        if rules.may_view_results(anonymous, project)
+    ]
+    proposals = with_counts(proposals_visible_to(anonymous))
+    public_votes: Any = (
+        Case(When(project_id__in=results_public, then=F("vote_count")), default=Value(None))
+        if results_public
+        else Value(None)
+    )
+    return proposals.annotate(
+        ogc_is_option=ExpressionWrapper(Q(site__isnull=False), output_field=BooleanField()),
+        ogc_vote_count=ExpressionWrapper(public_votes, output_field=IntegerField()),
+    )
+
+
+_STRING = {"type": "string"}
+_NULLABLE_STRING = {"type": "string", "nullable": True}
+_INTEGER = {"type": "integer"}
+_NULLABLE_INTEGER = {"type": "integer", "nullable": True}
+
+COLLECTIONS: dict[str, Collection] = {
+    collection.id: collection
+    for collection in (
+        Collection(
+            id="sites",
+            title=_("Sites"),
+            description=_("Places the city names: squares, lots, candidate locations."),
+            rows=_sites,
+            spec=FeatureSpec(
+                geometry="location",
+                properties={
+                    "name": "name",
+                    "slug": "slug",
+                    "kind": "kind",
+                    "district": "district__name",
+                    "description": "description",
+                },
+            ),
+            property_types={
+                "name": _STRING,
+                "slug": _STRING,
+                "kind": _STRING,
+                "district": _NULLABLE_STRING,
+                "description": _STRING,
+            },
+        ),
+        Collection(
+            id="proposals",
+            title=_("Proposals"),
+            description=_(
+                "Published proposals of published projects, with online votes (where the "
+                "project's results are public) and comments."
+            ),
+            rows=_proposals,
+            spec=FeatureSpec(
+                geometry="location",
+                properties={
+                    "title": "title",
+                    "project": "project__slug",
+                    "category": "category__name",
+                    "status": "status",
+                    "is_option": "ogc_is_option",
+                    "vote_count": "ogc_vote_count",
+                    "comment_count": "comment_count",
+                    "created_at": "created_at",
+                },
+            ),
+            temporal_field="created_at",
+            filters={"project": "project__slug"},
+            property_types={
+                "title": _STRING,
+                "project": _STRING,
+                "category": _NULLABLE_STRING,
+                "status": _STRING,
+                "is_option": {"type": "boolean"},
+                "vote_count": _NULLABLE_INTEGER,
+                "comment_count": _INTEGER,
+                "created_at": {"type": "string", "format": "date-time"},
+            },
+        ),
+        Collection(
+            id="districts",
+            title=_("Districts"),
+            description=_("The city's districts."),
+            rows=_districts,
+            spec=FeatureSpec(
+                geometry="geometry",
+                properties={"name": "name", "slug": "slug", "population": "population"},
+            ),
+            property_types={"name": _STRING, "slug": _STRING, "population": _NULLABLE_INTEGER},
+        ),
+    )
+}
