@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import LineString, Point
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from proposals.models import Comment, Project, Proposal, Vote
 from proposals.services import comment_create, proposal_create, vote_cast, vote_withdraw
@@ -21,6 +22,20 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are matched in English here; the default, German, is checked on its own below."""
+    with translation.override("en"):
+        yield
+
+
+def test_refusals_speak_german_by_default(citizen):
+    project = ProjectFactory()
+    with translation.override(settings.LANGUAGE_CODE), pytest.raises(ValidationError) as exc:
+        proposal_create(author=citizen, project=project, title="Weit weg", location=OUTSIDE)
+    assert "außerhalb" in exc.value.message_dict["location"][0]
 
 
 def test_citizen_places_a_pin_inside_the_perimeter(citizen):

@@ -1,0 +1,111 @@
+"""What the benchmarks share: a throw-away PostGIS database and a real gunicorn server."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import dj_database_url
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "mitmachkarte_bench"
+
+
+def base_url() -> str:
+    port = os.environ.get("MMK_PGPORT", "54329")
+    return os.environ.get("DATABASE_URL", f"postgis://mitmachkarte@127.0.0.1:{port}/mitmachkarte")
+
+
+def bench_database_url() -> str:
+    """A fresh database next to the configured one (dropped and created again)."""
+    cfg = dj_database_url.parse(base_url())
+    dsn = {
+        "host": cfg["HOST"] or "127.0.0.1",
+        "port": cfg["PORT"] or 5432,
+        "user": cfg["USER"],
+        "password": cfg["PASSWORD"] or None,
+        "dbname": "postgres",
+        "autocommit": True,
+    }
+    with psycopg.connect(**{k: v for k, v in dsn.items() if v is not None}) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    auth = cfg["USER"] + (f":{cfg['PASSWORD']}" if cfg["PASSWORD"] else "")
+    return f"postgis://{auth}@{dsn['host']}:{dsn['port']}/{BENCH_DB}"
+
+
+def bench_env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="bench-only-secret-key",  # noqa: S106 - a throw-away database
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DJANGO_SECURE_COOKIES="false",
+        DJANGO_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def setup_django(database_url: str) -> None:
+    os.environ.update(bench_env(database_url))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def gunicorn(database_url: str, *, workers: int) -> Iterator[str]:
+    """A real gunicorn serving the project; yields its base URL, stops it afterwards."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "2048",
+        ],
+        cwd=ROOT,
+        env=bench_env(database_url),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url + "/api/health/", timeout=1).read()  # noqa: S310
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
