@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -15,7 +17,7 @@ from django.utils.translation import gettext as _
 from audit.services import log_action
 from geo.validation import as_storage_point
 from locations.models import Site
-from proposals import rules
+from proposals import roles, rules
 from proposals.models import (
     Category,
     Comment,
@@ -289,3 +291,50 @@ def _tally_snapshot(tally: PaperTally) -> dict[str, Any]:
         "counted_by": tally.counted_by,
         "counts": {str(c.proposal_id): c.votes for c in tally.counts.order_by("proposal_id")},
     }
+
+
+# Django model permissions per role: they only open the matching admin pages; what a person may
+# do in the product is decided by proposals/rules.py. Votes and paper tallies stay read-only in
+# the admin, so they change only through their services (locks, limits, audit log).
+_READ_ONLY_IN_ADMIN = {"vote", "papertally", "papertallycount"}
+_ROLE_PERMISSIONS: dict[str, list[tuple[str, str | None, tuple[str, ...]]]] = {
+    # (app label, model name or None for every model of the app, actions)
+    roles.CITIZEN: [],
+    roles.PLANNER: [
+        ("proposals", None, ("view", "add", "change")),
+        ("locations", "site", ("view", "add", "change")),
+        ("geo", "area", ("view",)),
+    ],
+    roles.GIS_STAFF: [
+        ("locations", "site", ("view", "add", "change")),
+        ("geo", "area", ("view", "add", "change")),
+        ("proposals", None, ("view",)),
+    ],
+}
+
+
+@transaction.atomic
+def roles_ensure() -> dict[str, Group]:
+    """Create the role groups that are missing and grant their admin permissions.
+
+    Only adds: permissions an administrator granted on top stay, so running it again is safe.
+    """
+    groups = {}
+    for name, grants in _ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        codenames: dict[str, set[str]] = {}
+        for app_label, model_name, actions in grants:
+            models = (
+                [model_name]
+                if model_name
+                else [m._meta.model_name for m in apps.get_app_config(app_label).get_models()]
+            )
+            for model in models:
+                allowed = ("view",) if model in _READ_ONLY_IN_ADMIN else actions
+                codenames.setdefault(app_label, set()).update(f"{a}_{model}" for a in allowed)
+        for app_label, names in codenames.items():
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label=app_label, codename__in=names)
+            )
+        groups[name] = group
+    return groups
