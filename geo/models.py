@@ -20,12 +20,17 @@ class Area(models.Model):
         _("population"), null=True, blank=True, help_text=_("Residents, where known.")
     )
     external_id = models.CharField(
-        _("external id"), max_length=100, null=True, blank=True, unique=True,
+        _("external id"),
+        max_length=100,
+        null=True,
+        blank=True,
+        unique=True,
         help_text=_("Identifier in the source data set, used when importing again."),
     )
     source = models.CharField(_("source"), max_length=300, blank=True)
     is_approximate = models.BooleanField(
-        _("approximate geometry"), default=False,
+        _("approximate geometry"),
+        default=False,
         help_text=_("The outline is a simplification, not the official boundary."),
     )
 

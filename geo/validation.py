@@ -73,13 +73,19 @@ def parse_bbox(raw: str, *, field: str = "bbox") -> Polygon:
     parts = raw.split(",")
     if len(parts) != 4:
         raise ValidationError(
-            {field: _("Give the box as four numbers: min longitude, min latitude, max longitude, max latitude.")},
+            {
+                field: _(
+                    "Give the box as four numbers: min longitude, min latitude, max longitude, max latitude."
+                )
+            },
             code="invalid",
         )
     try:
         x1, y1, x2, y2 = (float(p) for p in parts)
     except ValueError:
-        raise ValidationError({field: _("The box's corners must be numbers.")}, code="invalid") from None
+        raise ValidationError(
+            {field: _("The box's corners must be numbers.")}, code="invalid"
+        ) from None
     if not all(math.isfinite(v) for v in (x1, y1, x2, y2)) or not (
         -180 <= x1 < x2 <= 180 and -90 <= y1 < y2 <= 90
     ):

@@ -36,8 +36,13 @@ class Site(models.Model):
         _("outline"), srid=STORAGE_SRID, null=True, blank=True, spatial_index=True
     )
     district = models.ForeignKey(
-        "geo.Area", verbose_name=_("district"), on_delete=models.SET_NULL, null=True,
-        blank=True, editable=False, related_name="sites",
+        "geo.Area",
+        verbose_name=_("district"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="sites",
         help_text=_("Derived from the location."),
     )
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
@@ -48,8 +53,12 @@ class Site(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        editable=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
 
     class Meta:
