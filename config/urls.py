@@ -5,7 +5,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("api/exports/", include("api.exports.urls")),
     path("api/", include("api.urls")),
+    path("ogc/", include("api.ogc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 urlpatterns += i18n_patterns(
