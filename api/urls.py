@@ -1,3 +1,13 @@
-"""Machine interfaces: REST API v1 and its OpenAPI schema."""
+"""Machine interfaces: REST API v1 and its OpenAPI schema with self-hosted docs."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from api.views import RedocView, SwaggerView
+
+urlpatterns = [
+    path("v1/", include("api.v1.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SwaggerView.as_view(), name="api-docs"),
+    path("redoc/", RedocView.as_view(), name="api-redoc"),
+]

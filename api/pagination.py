@@ -1,0 +1,47 @@
+"""Pages of GeoJSON FeatureCollections: limit/offset, counts and links as OGC API Features."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from rest_framework.request import Request
+from rest_framework.utils.urls import replace_query_param
+
+from geo.geojson import FeatureSpec, collection_chunks, features
+
+GEOJSON = "application/geo+json"
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 5000
+# PostgreSQL's OFFSET is a bigint; a cap far above any real data set keeps absurd values a 400.
+MAX_OFFSET = 10**9
+# Ids are bigints: a larger number names no row.
+MAX_ID = 2**63 - 1
+
+
+def feature_collection_response(
+    request: Request, queryset: QuerySet, spec: FeatureSpec, *, limit: int, offset: int
+) -> HttpResponse:
+    """One page of `queryset` as a FeatureCollection, built by PostGIS."""
+    texts = features(queryset[offset : offset + limit], spec)
+    returned = len(texts)
+    if returned < limit and (returned > 0 or offset == 0):
+        # The last page: the total is known without counting, so the whole map is one query.
+        matched = offset + returned
+    else:
+        matched = queryset.count()
+    url = request.build_absolute_uri()
+    links = [_link("self", url)]
+    if offset + returned < matched:
+        links.append(_link("next", _page_url(url, limit, offset + limit)))
+    if offset > 0:
+        links.append(_link("prev", _page_url(url, limit, max(0, offset - limit))))
+    members = {"numberMatched": matched, "numberReturned": returned, "links": links}
+    return HttpResponse("".join(collection_chunks(texts, members)), content_type=GEOJSON)
+
+
+def _page_url(url: str, limit: int, offset: int) -> str:
+    return replace_query_param(replace_query_param(url, "limit", limit), "offset", offset)
+
+
+def _link(rel: str, href: str) -> dict[str, str]:
+    return {"rel": rel, "href": href, "type": GEOJSON}

@@ -1,0 +1,426 @@
+"""Serializers of API v1: they validate and shape data; the services decide and store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.utils.urls import replace_query_param
+from rest_framework_gis.fields import GeometryField
+
+from api.pages import project_path
+from api.pagination import DEFAULT_LIMIT, GEOJSON, MAX_ID, MAX_LIMIT, MAX_OFFSET
+from geo.validation import parse_bbox
+from locations.models import Site
+from proposals.models import Category, Comment, Phase, Project, Proposal, Vote
+from proposals.selectors import projects_visible_to, proposals_visible_to
+
+POINT_SCHEMA = {
+    "type": "object",
+    "description": "A GeoJSON Point in WGS 84 (EPSG:4326), coordinates [longitude, latitude].",
+    "properties": {
+        "type": {"type": "string", "pattern": "^Point$", "example": "Point"},
+        "coordinates": {
+            "type": "array",
+            "items": {"type": "number", "format": "double"},
+            "minItems": 2,
+            "maxItems": 3,
+            "example": [7.7689, 49.4447],
+        },
+    },
+    "required": ["type", "coordinates"],
+}
+
+
+VOTE_COUNT_HELP = _(
+    "Online votes; null while the project keeps its results secret until voting closes."
+)
+
+
+# ---- input fields -------------------------------------------------------------------------
+
+
+@extend_schema_field(POINT_SCHEMA)
+class PointGeometryField(GeometryField):
+    """A GeoJSON geometry; that it is a point inside the project is the service's to judge."""
+
+    default_error_messages = {
+        "invalid": _(
+            "Give the place as a GeoJSON Point geometry: an object with the type Point and "
+            "the coordinates [longitude, latitude] in WGS 84."
+        ),
+    }
+
+    def to_internal_value(self, value: Any) -> GEOSGeometry:
+        invalid = serializers.ValidationError(self.error_messages["invalid"], code="invalid")
+        if not isinstance(value, Mapping | str):
+            raise invalid
+        try:
+            return super().to_internal_value(value)
+        except (DjangoValidationError, GEOSException, GDALException, ValueError, TypeError):
+            # drf-gis's own messages are English only and quote GDAL's internals.
+            raise invalid from None
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class VisibleProjectField(serializers.SlugRelatedField):
+    """A project by slug, among those the requesting user may see."""
+
+    # DRF fills these in with str.format.
+    default_error_messages = {
+        "does_not_exist": _("There is no project “{value}”."),
+        "invalid": _("Give the project's slug."),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="slug", **kwargs)
+
+    def get_queryset(self) -> Any:
+        return projects_visible_to(self.context["request"].user)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleProposalField(serializers.PrimaryKeyRelatedField):
+    """A proposal by id, among those the requesting user may see."""
+
+    default_error_messages = {
+        "does_not_exist": _("There is no proposal with the id {pk_value}."),
+        "incorrect_type": _("Give the proposal's id as a number."),
+    }
+
+    def get_queryset(self) -> Any:
+        return proposals_visible_to(self.context["request"].user).select_related("project")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleCommentField(serializers.PrimaryKeyRelatedField):
+    default_error_messages = {
+        "does_not_exist": _("There is no comment with the id {pk_value}."),
+        "incorrect_type": _("Give the comment's id as a number."),
+    }
+
+    def get_queryset(self) -> Any:
+        return Comment.objects.filter(is_hidden=False)
+
+
+# ---- query parameters ---------------------------------------------------------------------
+
+
+class FeaturePageQuerySerializer(serializers.Serializer):
+    bbox = serializers.CharField(
+        required=False,
+        help_text=_(
+            "Only features inside this box: min longitude, min latitude, max longitude, "
+            "max latitude (WGS 84), e.g. 7.74,49.43,7.79,49.45."
+        ),
+    )
+    limit = serializers.IntegerField(
+        required=False,
+        default=DEFAULT_LIMIT,
+        min_value=1,
+        max_value=MAX_LIMIT,
+        help_text=_("Features per page."),
+    )
+    offset = serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_OFFSET,
+        help_text=_("Features to skip."),
+    )
+
+    def validate_bbox(self, value: str) -> Any:
+        try:
+            return parse_bbox(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
+class ProposalQuerySerializer(FeaturePageQuerySerializer):
+    project = serializers.SlugField(required=False, help_text=_("Only this project's proposals."))
+    category = serializers.SlugField(required=False, help_text=_("Only this category (slug)."))
+    status = serializers.ChoiceField(
+        choices=Proposal.Status.choices, required=False, help_text=_("Only this review status.")
+    )
+
+
+class SiteQuerySerializer(FeaturePageQuerySerializer):
+    kind = serializers.ChoiceField(
+        choices=Site.Kind.choices, required=False, help_text=_("Only sites of this kind.")
+    )
+
+
+class CommentQuerySerializer(serializers.Serializer):
+    proposal = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text=_("The proposal whose comments to list.")
+    )
+
+
+# ---- writes -------------------------------------------------------------------------------
+
+
+class ProposalCreateSerializer(serializers.Serializer):
+    """A new pin. Also accepted as a GeoJSON Feature carrying these fields as properties."""
+
+    project = VisibleProjectField(help_text=_("The project's slug."))
+    title = serializers.CharField(max_length=Proposal._meta.get_field("title").max_length)
+    description = serializers.CharField(
+        max_length=Proposal._meta.get_field("description").max_length,
+        required=False,
+        allow_blank=True,
+        default="",
+    )
+    category = serializers.SlugField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The slug of one of the project's categories."),
+    )
+    location = PointGeometryField()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping) and data.get("type") == "Feature":
+            properties = data.get("properties") or {}
+            if not isinstance(properties, Mapping):
+                raise serializers.ValidationError(
+                    {"properties": [_("A Feature's properties must be an object.")]}
+                )
+            data = {**properties, "location": data.get("geometry")}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        slug = attrs.get("category")
+        if slug is not None:
+            category = Category.objects.filter(project=attrs["project"], slug=slug).first()
+            if category is None:
+                raise serializers.ValidationError(
+                    {"category": [_("The project has no category “%(slug)s”.") % {"slug": slug}]}
+                )
+            attrs["category"] = category
+        return attrs
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    proposal = VisibleProposalField()
+    body = serializers.CharField(max_length=Comment._meta.get_field("body").max_length)
+    # Declared fields are taken off the class, so `parent` does not shadow Field.parent.
+    parent = VisibleCommentField(  # type: ignore[assignment]
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The comment this one answers, if any."),
+    )
+
+
+class VoteCreateSerializer(serializers.Serializer):
+    proposal = VisibleProposalField()
+
+
+# ---- reads --------------------------------------------------------------------------------
+
+
+class PhaseSerializer(serializers.Serializer):
+    value = serializers.ChoiceField(choices=Phase.choices)
+    label = serializers.CharField(  # type: ignore[assignment] # a declared field, as `parent`
+        help_text=_("The phase's name in the language of the request.")
+    )
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["name", "slug", "color"]
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    phase = serializers.SerializerMethodField()
+    categories = CategorySerializer(many=True, read_only=True)
+    url = serializers.SerializerMethodField(help_text=_("The project's page."))
+    proposals = serializers.SerializerMethodField(
+        help_text=_("The project's proposals as a GeoJSON FeatureCollection.")
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "title",
+            "slug",
+            "summary",
+            "phase",
+            "ideas_start",
+            "ideas_end",
+            "voting_start",
+            "voting_end",
+            "voting_mode",
+            "votes_per_person",
+            "max_votes_per_option",
+            "results_visibility",
+            "allow_citizen_pins",
+            "moderation",
+            "categories",
+            "perimeter",
+            "url",
+            "proposals",
+        ]
+
+    @extend_schema_field(PhaseSerializer)
+    def get_phase(self, project: Project) -> dict[str, str]:
+        phase = project.phase
+        return {"value": phase.value, "label": str(phase.label)}
+
+    def get_url(self, project: Project) -> str:
+        return project_path(project.slug)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_proposals(self, project: Project) -> str:
+        url = self.context["request"].build_absolute_uri(reverse("api-v1:proposals-list"))
+        return replace_query_param(url, "project", project.slug)
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    class Meta(ProjectSerializer.Meta):
+        fields = [*ProjectSerializer.Meta.fields[:3], "body", *ProjectSerializer.Meta.fields[3:]]
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(
+        source="author.username",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The author's display name; null once the account is deleted."),
+    )
+
+    class Meta:
+        model = Comment
+        fields = ["id", "proposal", "parent", "author", "body", "created_at"]
+        read_only_fields = fields
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    project: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+
+    class Meta:
+        model = Vote
+        fields = ["proposal", "project", "weight", "created_at"]
+        read_only_fields = fields
+
+
+class VoteResultSerializer(serializers.Serializer):
+    proposal = serializers.IntegerField()
+    vote_count = serializers.IntegerField(allow_null=True, help_text=VOTE_COUNT_HELP)
+    has_voted = serializers.BooleanField()
+
+
+# ---- GeoJSON documents, for the schema (PostGIS writes them; see api/v1/features.py) --------
+
+
+@extend_schema_field(POINT_SCHEMA)
+class _PointDoc(serializers.JSONField):
+    pass
+
+
+def _constant(value: str) -> dict[str, str]:
+    # A pattern, not a one-value enum: drf-spectacular would turn every such enum named `type`
+    # into a shared component, and the GeoJSON `type`s would collide.
+    return {"type": "string", "pattern": f"^{re.escape(value)}$", "example": value}
+
+
+@extend_schema_field(_constant("Feature"))
+class _FeatureType(serializers.CharField):
+    pass
+
+
+@extend_schema_field(_constant("FeatureCollection"))
+class _CollectionType(serializers.CharField):
+    pass
+
+
+@extend_schema_field(_constant(GEOJSON))
+class _GeoJSONMediaType(serializers.CharField):
+    pass
+
+
+class LinkSerializer(serializers.Serializer):
+    rel = serializers.CharField(help_text=_("self, next or prev"))
+    href = serializers.URLField()
+    type = _GeoJSONMediaType()
+
+
+class ProposalPropertiesSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    project = serializers.SlugField(help_text=_("The project's slug."))
+    category = serializers.CharField(allow_null=True)
+    category_color = serializers.CharField(allow_null=True, help_text=_("Hex colour, #rrggbb."))
+    status = serializers.ChoiceField(choices=Proposal.Status.choices)
+    is_option = serializers.BooleanField(help_text=_("Put up by the city at one of its sites."))
+    site = serializers.SlugField(allow_null=True)
+    vote_count = serializers.IntegerField(allow_null=True, help_text=VOTE_COUNT_HELP)
+    comment_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    url = serializers.CharField(help_text=_("The proposal's page."))
+
+
+class ProposalDetailPropertiesSerializer(ProposalPropertiesSerializer):
+    description = serializers.CharField()
+    visibility = serializers.ChoiceField(choices=Proposal.Visibility.choices)
+    has_voted = serializers.BooleanField(help_text=_("Whether the requesting user voted for it."))
+
+
+class ProposalFeatureSerializer(serializers.Serializer):
+    type = _FeatureType()
+    id = serializers.IntegerField()
+    geometry = _PointDoc()
+    properties = ProposalPropertiesSerializer()
+
+
+class ProposalDetailFeatureSerializer(ProposalFeatureSerializer):
+    properties = ProposalDetailPropertiesSerializer()
+
+
+# A FeatureCollection is one document, not a list of them.
+@extend_schema_serializer(many=False)
+class ProposalCollectionSerializer(serializers.Serializer):
+    type = _CollectionType()
+    features = ProposalFeatureSerializer(many=True)
+    # camelCase: the members' names in OGC API Features, which GIS clients read.
+    numberMatched = serializers.IntegerField()
+    numberReturned = serializers.IntegerField()
+    links = LinkSerializer(many=True)
+
+
+class SitePropertiesSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    kind = serializers.ChoiceField(choices=Site.Kind.choices)
+    kind_label = serializers.CharField()
+    district = serializers.CharField(allow_null=True)
+    description = serializers.CharField()
+    has_outline = serializers.BooleanField()
+
+
+class SiteFeatureSerializer(serializers.Serializer):
+    type = _FeatureType()
+    id = serializers.IntegerField()
+    geometry = _PointDoc()
+    properties = SitePropertiesSerializer()
+
+
+# A FeatureCollection is one document, not a list of them.
+@extend_schema_serializer(many=False)
+class SiteCollectionSerializer(serializers.Serializer):
+    type = _CollectionType()
+    features = SiteFeatureSerializer(many=True)
+    numberMatched = serializers.IntegerField()
+    numberReturned = serializers.IntegerField()
+    links = LinkSerializer(many=True)

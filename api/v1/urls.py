@@ -1,0 +1,18 @@
+"""URLs of API v1: a router's root lists the collections."""
+
+from rest_framework.routers import DefaultRouter
+
+from api.v1 import views
+
+app_name = "api-v1"
+
+router = DefaultRouter()
+# `.json` suffixes would double every path in the schema and add nothing.
+router.include_format_suffixes = False
+router.register("projects", views.ProjectViewSet, basename="projects")
+router.register("sites", views.SiteViewSet, basename="sites")
+router.register("proposals", views.ProposalViewSet, basename="proposals")
+router.register("comments", views.CommentViewSet, basename="comments")
+router.register("votes", views.VoteViewSet, basename="votes")
+
+urlpatterns = router.urls

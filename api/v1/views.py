@@ -1,0 +1,282 @@
+"""Views of API v1: each parses its input, calls one selector or service, and renders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.template.response import SimpleTemplateResponse
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.pagination import GEOJSON, MAX_ID, feature_collection_response
+from api.parsers import CappedGeoJSONParser, CappedJSONParser
+from api.v1 import serializers as s
+from api.v1.features import (
+    PROPOSAL_DETAIL_SPEC,
+    PROPOSAL_SPEC,
+    SITE_SPEC,
+    projects_with_public_results,
+    proposal_rows,
+    site_rows,
+)
+from geo.geojson import features
+from locations.models import Site
+from proposals import rules
+from proposals.models import Comment, Project, Proposal, Vote
+from proposals.selectors import projects_visible_to, proposals_in_bbox, proposals_visible_to
+from proposals.services import comment_create, proposal_create, vote_cast, vote_withdraw
+
+BAD_REQUEST = OpenApiResponse(description=_("Invalid input: messages per field."))
+FORBIDDEN = OpenApiResponse(description=_("Not allowed: `detail` says why."))
+NOT_FOUND = OpenApiResponse(description=_("Not found, or not visible to you."))
+TOO_LARGE = OpenApiResponse(description=_("The request body exceeds 64 KiB."))
+FEATURE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+class RequestLanguage:
+    """The API has no language prefix: it answers in the language the client asks for.
+
+    (LocaleMiddleware gives every unprefixed path the default language.) The language is
+    active while the view runs and its response renders, and not a moment longer.
+    """
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            if isinstance(response, SimpleTemplateResponse):
+                response.render()
+        response.headers["Content-Language"] = language
+        return response
+
+
+class GeoJSONNegotiation(DefaultContentNegotiation):
+    """GeoJSON views answer GeoJSON whatever the client accepts; their errors are plain JSON."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+class GeoJSONViewSet(RequestLanguage, viewsets.ViewSet):
+    # PostGIS writes the documents; the renderer only renders errors.
+    renderer_classes = [JSONRenderer]
+    parser_classes = [CappedJSONParser, CappedGeoJSONParser]
+    content_negotiation_class = GeoJSONNegotiation
+    lookup_field = "id"
+    lookup_value_regex = "[0-9]+"
+
+
+class ProjectViewSet(RequestLanguage, viewsets.ReadOnlyModelViewSet):
+    """Participation projects: information, phase, voting rules, categories and perimeter."""
+
+    lookup_field = "slug"
+    queryset = Project.objects.none()
+
+    def get_queryset(self) -> QuerySet[Project]:
+        return projects_visible_to(self.request.user).prefetch_related("categories")
+
+    def get_serializer_class(self) -> type[s.ProjectSerializer]:
+        return s.ProjectDetailSerializer if self.action == "retrieve" else s.ProjectSerializer
+
+
+class SiteViewSet(GeoJSONViewSet):
+    """Sites the city curates, as GeoJSON points."""
+
+    @extend_schema(
+        parameters=[s.SiteQuerySerializer],
+        responses={(200, GEOJSON): s.SiteCollectionSerializer, 400: BAD_REQUEST},
+    )
+    def list(self, request: Request) -> HttpResponse:
+        query = s.SiteQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        sites = Site.objects.order_by("name", "pk")
+        if "bbox" in params:
+            sites = sites.filter(location__intersects=params["bbox"])
+        if "kind" in params:
+            sites = sites.filter(kind=params["kind"])
+        return feature_collection_response(
+            request, site_rows(sites), SITE_SPEC, limit=params["limit"], offset=params["offset"]
+        )
+
+
+class ProposalViewSet(GeoJSONViewSet):
+    """Proposals on the map (citizens' pins and the city's options) as GeoJSON."""
+
+    @extend_schema(
+        parameters=[s.ProposalQuerySerializer],
+        responses={(200, GEOJSON): s.ProposalCollectionSerializer, 400: BAD_REQUEST},
+    )
+    def list(self, request: Request) -> HttpResponse:
+        query = s.ProposalQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        proposals = proposals_visible_to(request.user)
+        if "project" in params:
+            proposals = proposals.filter(project__slug=params["project"])
+        if "category" in params:
+            proposals = proposals.filter(category__slug=params["category"])
+        if "status" in params:
+            proposals = proposals.filter(status=params["status"])
+        if "bbox" in params:
+            proposals = proposals_in_bbox(proposals, params["bbox"])
+        projects = projects_visible_to(request.user)
+        if "project" in params:
+            projects = projects.filter(slug=params["project"])
+        results_for = projects_with_public_results(request.user, projects)
+        rows = proposal_rows(proposals, user=request.user, results_for=results_for)
+        return feature_collection_response(
+            request, rows, PROPOSAL_SPEC, limit=params["limit"], offset=params["offset"]
+        )
+
+    @extend_schema(
+        parameters=[FEATURE_ID],
+        responses={(200, GEOJSON): s.ProposalDetailFeatureSerializer, 404: NOT_FOUND},
+        description=_(
+            "One proposal as a GeoJSON Feature, with its description, its moderation state "
+            "and whether you voted for it."
+        ),
+    )
+    def retrieve(self, request: Request, **kwargs: Any) -> HttpResponse:
+        pk = _database_id(kwargs["id"])
+        proposals = proposals_visible_to(request.user).filter(pk=pk)
+        projects = projects_visible_to(request.user).filter(proposals__pk=pk)
+        results_for = projects_with_public_results(request.user, projects)
+        rows = proposal_rows(proposals, user=request.user, results_for=results_for)
+        texts = features(rows, PROPOSAL_DETAIL_SPEC)
+        if not texts:
+            raise Http404(_("There is no such proposal, or it is not public."))
+        return HttpResponse(texts[0], content_type=GEOJSON)
+
+    @extend_schema(
+        request=s.ProposalCreateSerializer,
+        responses={
+            (201, GEOJSON): s.ProposalDetailFeatureSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            413: TOO_LARGE,
+        },
+        description=_(
+            "Place a pin. The body is the object below, or a GeoJSON Feature with the point "
+            "as its geometry and the other fields as its properties."
+        ),
+    )
+    def create(self, request: Request) -> HttpResponse:
+        data = s.ProposalCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        proposal = proposal_create(author=request.user, **data.validated_data)
+        results_for = [proposal.project_id] if _results_public(request, proposal) else []
+        rows = proposal_rows(
+            Proposal.objects.filter(pk=proposal.pk), user=request.user, results_for=results_for
+        )
+        location = reverse("api-v1:proposals-detail", kwargs={"id": proposal.pk})
+        return HttpResponse(
+            features(rows, PROPOSAL_DETAIL_SPEC)[0],
+            status=status.HTTP_201_CREATED,
+            content_type=GEOJSON,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
+
+
+class CommentViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Comments on a proposal; those hidden by moderation are left out."""
+
+    serializer_class = s.CommentSerializer
+    queryset = Comment.objects.none()
+    parser_classes = [CappedJSONParser]
+
+    @extend_schema(
+        parameters=[s.CommentQuerySerializer],
+        responses={200: s.CommentSerializer(many=True), 404: NOT_FOUND},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Comment]:
+        query = s.CommentQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        proposal = query.validated_data["proposal"]
+        if not proposals_visible_to(self.request.user).filter(pk=proposal).exists():
+            raise Http404(_("There is no such proposal, or it is not public."))
+        return Comment.objects.filter(proposal=proposal, is_hidden=False).select_related("author")
+
+    @extend_schema(
+        request=s.CommentCreateSerializer,
+        responses={201: s.CommentSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 413: TOO_LARGE},
+    )
+    def create(self, request: Request) -> Response:
+        data = s.CommentCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        comment = comment_create(author=request.user, **data.validated_data)
+        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class VoteViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The requesting person's own votes: nobody sees whom others voted for."""
+
+    serializer_class = s.VoteSerializer
+    queryset = Vote.objects.none()
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [CappedJSONParser]
+    lookup_field = "proposal"
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Vote]:
+        user = self.request.user
+        if not user.is_authenticated:  # refused by the permission already; this narrows the type
+            return Vote.objects.none()
+        return (
+            Vote.objects.filter(user=user).select_related("project").order_by("-created_at", "-pk")
+        )
+
+    @extend_schema(
+        request=s.VoteCreateSerializer,
+        responses={201: s.VoteResultSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+    )
+    def create(self, request: Request) -> Response:
+        data = s.VoteCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        proposal = data.validated_data["proposal"]
+        vote_cast(user=request.user, proposal=proposal)
+        total = None
+        if _results_public(request, proposal):
+            total = Vote.objects.filter(proposal=proposal).aggregate(total=Sum("weight"))["total"]
+        result = {"proposal": proposal.pk, "vote_count": total, "has_voted": True}
+        return Response(s.VoteResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("proposal", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={204: None, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def destroy(self, request: Request, **kwargs: Any) -> Response:
+        proposals = proposals_visible_to(request.user).select_related("project")
+        proposal = get_object_or_404(proposals, pk=_database_id(kwargs["proposal"]))
+        vote_withdraw(user=request.user, proposal=proposal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _results_public(request: Request, proposal: Proposal) -> bool:
+    return rules.may_view_results(request.user, proposal.project)
+
+
+def _database_id(raw: str) -> int:
+    """An id from the path; beyond a bigint it names nothing (and SQL must not see it)."""
+    pk = int(raw)
+    if pk > MAX_ID:
+        raise Http404(_("There is no such proposal, or it is not public."))
+    return pk
