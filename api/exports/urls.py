@@ -1,0 +1,11 @@
+"""Downloads for GIS staff: exports in standard formats."""
+
+from django.urls import re_path
+
+from api.exports import views
+
+app_name = "exports"
+urlpatterns = [
+    # `<dataset>.<ext>`, where the extension may itself contain a dot (`shp.zip`).
+    re_path(r"^(?P<dataset>[a-z]+)\.(?P<extension>[a-z.]+)$", views.download, name="download"),
+]

@@ -1,0 +1,1 @@
+"""Import, export and load-generation commands for GIS staff and benchmarks."""
