@@ -3,11 +3,13 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from api.views import RedocView, SwaggerView
+from api.views import RedocView, SwaggerView, health
 
 urlpatterns = [
     path("v1/", include("api.v1.urls")),
+    path("workspace/", include("api.workspace.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(), name="api-docs"),
     path("redoc/", RedocView.as_view(), name="api-redoc"),
+    path("health/", health, name="api-health"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
@@ -52,3 +53,11 @@ class RedocView(SpectacularRedocView):
         response = super().get(request, *args, **kwargs)
         response["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
         return response
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers: answers without touching the database.
+
+    It is also the no-op baseline the vote benchmark measures against.
+    """
+    return JsonResponse({"status": "ok"})

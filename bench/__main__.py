@@ -9,8 +9,9 @@ BENCHMARKS = ["votes"]
 
 
 def main(argv: list[str]) -> int:
-    names = [a for a in argv if not a.startswith("-")] or BENCHMARKS
-    options = [a for a in argv if a.startswith("-")]
+    # Leading names choose benchmarks; everything from the first option on is passed to them.
+    split = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    names, options = argv[:split] or BENCHMARKS, argv[split:]
     unknown = sorted(set(names) - set(BENCHMARKS))
     if unknown:
         print(f"unknown benchmarks: {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "mitmachkarte_bench"
@@ -27,19 +28,19 @@ def base_url() -> str:
 def bench_database_url() -> str:
     """A fresh database next to the configured one (dropped and created again)."""
     cfg = dj_database_url.parse(base_url())
-    dsn = {
-        "host": cfg["HOST"] or "127.0.0.1",
-        "port": cfg["PORT"] or 5432,
-        "user": cfg["USER"],
-        "password": cfg["PASSWORD"] or None,
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    with psycopg.connect(**{k: v for k, v in dsn.items() if v is not None}) as conn:
+    host, port = cfg["HOST"] or "127.0.0.1", cfg["PORT"] or 5432
+    conninfo = make_conninfo(
+        host=host,
+        port=str(port),
+        user=cfg["USER"],
+        password=cfg["PASSWORD"] or None,
+        dbname="postgres",
+    )
+    with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
     auth = cfg["USER"] + (f":{cfg['PASSWORD']}" if cfg["PASSWORD"] else "")
-    return f"postgis://{auth}@{dsn['host']}:{dsn['port']}/{BENCH_DB}"
+    return f"postgis://{auth}@{host}:{port}/{BENCH_DB}"
 
 
 def bench_env(database_url: str) -> dict[str, str]:
@@ -51,7 +52,7 @@ def bench_env(database_url: str) -> dict[str, str]:
         DJANGO_SECRET_KEY="bench-only-secret-key",  # noqa: S106 - a throw-away database
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECURE_COOKIES="false",
-        DJANGO_LOG_LEVEL="WARNING",
+        DJANGO_LOG_LEVEL="ERROR",  # refused repeats are expected: no 4xx warnings
     )
     return env
 

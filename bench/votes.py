@@ -18,7 +18,9 @@ from bench.common import bench_database_url, gunicorn, setup_django
 
 
 def _prepare(users: int, options: int) -> tuple[int, list[int], list[tuple[int, str, str]]]:
+    from allauth.account.models import EmailAddress
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import User
     from django.contrib.gis.geos import MultiPolygon, Point, Polygon
     from django.contrib.sessions.backends.db import SessionStore
@@ -46,11 +48,19 @@ def _prepare(users: int, options: int) -> tuple[int, list[int], list[tuple[int, 
         for i in range(options)
     ]
     clients = []
+    unusable = make_password(None)
     User.objects.bulk_create(
-        [User(username=f"bench-{i}", email=f"bench-{i}@example.org") for i in range(users)]
+        [
+            User(username=f"bench-{i}", email=f"bench-{i}@example.org", password=unusable)
+            for i in range(users)
+        ]
     )
-    for user in User.objects.filter(username__startswith="bench-"):
-        user.set_unusable_password()
+    bench_users = list(User.objects.filter(username__startswith="bench-"))
+    # Only accounts with a confirmed e-mail address vote (proposals/rules.py).
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=u, email=u.email, primary=True, verified=True) for u in bench_users]
+    )
+    for user in bench_users:
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -116,7 +126,7 @@ def main() -> None:
         return ("POST", "/api/v1/votes/", json.dumps({"proposal": proposal}).encode(), headers)
 
     vote_jobs = [vote_job(c, p) for c, p in chosen]
-    noop_jobs = [("GET", "/api/health/", b"", {})] * args.requests
+    noop_jobs: list[tuple] = [("GET", "/api/health/", b"", {})] * args.requests
 
     with gunicorn(database_url, workers=args.workers) as url:
         _hammer(url, noop_jobs[:200], args.concurrency)  # warm-up: imports, connections

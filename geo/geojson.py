@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -47,14 +48,16 @@ def feature_sql(
     geometry = columns[1] if srid == STORAGE_SRID else f"ST_Transform({columns[1]}, %s)"
     if flip_axes:
         geometry = f"ST_FlipCoordinates({geometry})"
-    # Metres need no more than millimetres; degrees keep about a centimetre.
+    # Metres need no more than millimetres; degrees keep about a centimetre. Option 0: no "crs"
+    # member inside each geometry (PostGIS adds one for other CRSs by default); the CRS is said
+    # once, by the document or the response.
     digits = precision if precision is not None else (DEFAULT_PRECISION if srid == 4326 else 3)
     props = ", ".join(
         f"{_literal(name)}, {col}" for name, col in zip(spec.properties, columns[2:], strict=True)
     )
     sql = (
         "SELECT json_build_object('type', 'Feature', 'id', c0, "
-        f"'geometry', ST_AsGeoJSON({geometry}, {int(digits)})::json, "
+        f"'geometry', ST_AsGeoJSON({geometry}, {int(digits)}, 0)::json, "
         f"'properties', json_build_object({props}))::text "
         f"FROM ({inner_sql}) AS t({', '.join(columns)})"
     )
@@ -72,7 +75,10 @@ def iter_features(
     flip_axes: bool = False,
 ) -> Iterator[str]:
     """Feature texts, fetched through a server-side cursor so memory stays flat for any size."""
-    sql, params = feature_sql(queryset, spec, srid=srid, flip_axes=flip_axes)
+    try:
+        sql, params = feature_sql(queryset, spec, srid=srid, flip_axes=flip_axes)
+    except EmptyResultSet:  # Django proved the queryset empty (e.g. `pk__in=[]`): no SQL to run
+        return
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(chunk_size):
@@ -84,7 +90,10 @@ def features(
     queryset: QuerySet, spec: FeatureSpec, *, srid: int = STORAGE_SRID, flip_axes: bool = False
 ) -> list[str]:
     """Feature texts of a small queryset (one page) in one round trip."""
-    sql, params = feature_sql(queryset, spec, srid=srid, flip_axes=flip_axes)
+    try:
+        sql, params = feature_sql(queryset, spec, srid=srid, flip_axes=flip_axes)
+    except EmptyResultSet:
+        return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

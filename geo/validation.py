@@ -42,6 +42,7 @@ def as_storage_point(geometry: GEOSGeometry | None, *, field: str = "location") 
             code="invalid_type",
         )
     point = _to_storage(geometry, field)
+    assert isinstance(point, Point)  # noqa: S101 - a transform keeps the type
     return point_from_lonlat(point.x, point.y, field=field)
 
 

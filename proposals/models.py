@@ -6,12 +6,14 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.gis.db.models.functions import Transform
+from django.contrib.postgres.indexes import GistIndex
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from geo.crs import STORAGE_SRID
+from geo.crs import METRIC_SRID, STORAGE_SRID
 
 
 class Phase(models.TextChoices):
@@ -72,6 +74,12 @@ class Project(models.Model):
     allow_citizen_pins = models.BooleanField(_("citizens may add pins"), default=True)
     moderation = models.CharField(
         _("moderation"), max_length=10, choices=Moderation.choices, default=Moderation.POST
+    )
+    office = models.CharField(
+        _("responsible office"),
+        max_length=200,
+        blank=True,
+        help_text=_("Signs the official responses, e.g. “Referat Stadtentwicklung”."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -215,6 +223,21 @@ class Proposal(models.Model):
     visibility = models.CharField(
         _("visibility"), max_length=20, choices=Visibility.choices, default=Visibility.PUBLISHED
     )
+    moderation_reason = models.TextField(
+        _("reason for hiding"),
+        max_length=1000,
+        blank=True,
+        help_text=_("Shown to the author when the proposal is hidden."),
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+    )
+    related = models.ManyToManyField("self", verbose_name=_("related proposals"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -222,7 +245,18 @@ class Proposal(models.Model):
         verbose_name = _("proposal")
         verbose_name_plural = _("proposals")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["project", "visibility"], name="proposal_project_visible")]
+        indexes = [
+            models.Index(fields=["project", "visibility"], name="proposal_project_visible"),
+            # Metric queries (ST_DWithin in metres) run on ST_Transform(location, 25832); this
+            # index on that very expression lets them use a GiST search instead of a scan.
+            GistIndex(Transform("location", METRIC_SRID), name="proposal_location_metric"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | ~Q(merged_into=F("pk")),
+                name="proposal_not_merged_into_itself",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -258,6 +292,12 @@ class Comment(models.Model):
     )
     body = models.TextField(_("comment"), max_length=3000)
     is_hidden = models.BooleanField(_("hidden by moderation"), default=False)
+    moderation_reason = models.TextField(
+        _("reason for hiding"),
+        max_length=1000,
+        blank=True,
+        help_text=_("Sent to the author when the comment is hidden."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -367,3 +407,143 @@ class PaperTallyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.proposal_id}: {self.votes}"
+
+
+class ProposalResponse(models.Model):
+    """The city's official answer at one review step: public, dated, signed with the office."""
+
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="responses"
+    )
+    from_status = models.CharField(
+        _("status before"), max_length=20, choices=Proposal.Status.choices
+    )
+    to_status = models.CharField(_("new status"), max_length=20, choices=Proposal.Status.choices)
+    text = models.TextField(_("official response"), max_length=5000)
+    office = models.CharField(_("office"), max_length=200)
+    responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("answered"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("official response")
+        verbose_name_plural = _("official responses")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="response_has_text"),
+            models.CheckConstraint(condition=~Q(office=""), name="response_has_office"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.from_status} → {self.to_status}"
+
+
+class NotificationSettings(models.Model):
+    """A person's choice about e-mails; no row means the defaults (e-mails on)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="notification_settings",
+    )
+    email_on_review = models.BooleanField(
+        _("e-mail me when the city answers or moderates my contributions"), default=True
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
+
+    def __str__(self) -> str:
+        return str(self.user_id)
+
+
+class Report(models.Model):
+    """A person flags a proposal or a comment for the planners' moderation queue."""
+
+    class Outcome(models.TextChoices):
+        KEPT = "kept", _("Checked and kept")
+        HIDDEN = "hidden", _("Hidden")
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        on_delete=models.CASCADE,
+        related_name="reports",
+    )
+    proposal = models.ForeignKey(
+        Proposal,
+        verbose_name=_("proposal"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    comment = models.ForeignKey(
+        Comment,
+        verbose_name=_("comment"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    reason = models.TextField(_("what is wrong"), max_length=1000)
+    created_at = models.DateTimeField(_("reported"), auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(proposal__isnull=False, comment__isnull=True)
+                | Q(proposal__isnull=True, comment__isnull=False),
+                name="report_one_target",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="report_has_reason"),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True, outcome="")
+                | Q(resolved_at__isnull=False, resolved_by__isnull=False) & ~Q(outcome=""),
+                name="report_resolution_complete",
+            ),
+            # One open report per person and object: reporting twice adds nothing.
+            models.UniqueConstraint(
+                fields=["reporter", "proposal"],
+                condition=Q(resolved_at__isnull=True, proposal__isnull=False),
+                name="report_one_open_per_proposal",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "comment"],
+                condition=Q(resolved_at__isnull=True, comment__isnull=False),
+                name="report_one_open_per_comment",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="report_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = (
+            f"proposal {self.proposal_id}" if self.proposal_id else f"comment {self.comment_id}"
+        )
+        return f"{target}: {self.reason[:40]}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.gis.geos import Polygon
+from django.contrib.gis.db.models.functions import Intersection, PointOnSurface
+from django.contrib.gis.geos import Point, Polygon
 from django.db.models import (
     Count,
     Exists,
@@ -21,6 +22,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Rank
 
+from geo.models import Area
+from locations.models import Site
 from proposals import rules
 from proposals.models import Comment, PaperTally, PaperTallyCount, Project, Proposal, Vote
 
@@ -94,6 +97,7 @@ class ResultRow:
     total: int
     share: float  # of all votes in the project, 0..1
     rank: int  # equal totals share a rank: ties are shown as ties
+    location: Point | None = None
 
 
 def current_tallies(project: Project) -> QuerySet[PaperTally]:
@@ -101,8 +105,12 @@ def current_tallies(project: Project) -> QuerySet[PaperTally]:
     return PaperTally.objects.filter(project=project, superseded_by__isnull=True)
 
 
-def project_results(project: Project) -> list[ResultRow]:
-    """Online, paper and total votes per option, ranked; every sum is computed by PostgreSQL."""
+def results_queryset(project: Project) -> QuerySet[Proposal]:
+    """Options of a project annotated with online, paper and total votes, rank and grand total.
+
+    Every sum is computed by PostgreSQL; paper votes count only the current version of each
+    tally. Equal totals share a rank (SQL RANK()), so ties show as ties.
+    """
     online = (
         Vote.objects.filter(proposal=OuterRef("pk"))
         .values("proposal")
@@ -115,7 +123,7 @@ def project_results(project: Project) -> list[ResultRow]:
         .annotate(n=Sum("votes"))
         .values("n")
     )
-    rows = (
+    return (
         Proposal.objects.filter(project=project, visibility=Proposal.Visibility.PUBLISHED)
         .annotate(
             online=Coalesce(Subquery(online), 0, output_field=IntegerField()),
@@ -127,7 +135,13 @@ def project_results(project: Project) -> list[ResultRow]:
             grand_total=Window(Sum("total")),
         )
         .order_by("-total", "title", "pk")
-        .values_list("pk", "title", "site_id", "online", "paper", "total", "rank", "grand_total")
+    )
+
+
+def project_results(project: Project) -> list[ResultRow]:
+    """The ranking of a project's options: online, paper, total, share and rank."""
+    rows = results_queryset(project).values_list(
+        "pk", "title", "site_id", "online", "paper", "total", "rank", "grand_total", "location"
     )
     return [
         ResultRow(
@@ -139,8 +153,9 @@ def project_results(project: Project) -> list[ResultRow]:
             total=total,
             share=(total / grand) if grand else 0.0,
             rank=rank,
+            location=location,
         )
-        for pk, title, site_id, on, pa, total, rank, grand in rows
+        for pk, title, site_id, on, pa, total, rank, grand, location in rows
     ]
 
 
@@ -149,3 +164,42 @@ def my_votes(user: Any, project: Project) -> dict[int, int]:
     if not user.is_authenticated:
         return {}
     return dict(Vote.objects.filter(project=project, user=user).values_list("proposal", "weight"))
+
+
+@dataclass(frozen=True)
+class Place:
+    """An entry of a project's gazetteer: a named place inside its area, and a point there."""
+
+    key: str  # "site:<slug>" or "area:<slug>": what the place form field sends
+    name: str
+    group: str  # the kind, for grouping the list
+    lon: float
+    lat: float
+
+
+def project_places(project: Project) -> list[Place]:
+    """The city's sites and districts inside the project's area, to pick a place without a mouse.
+
+    A district reaching beyond the area is represented by a point of its part inside the area
+    (PostGIS's PointOnSurface of the intersection), so every entry is a place one may pin.
+    """
+    kinds = dict(Site.Kind.choices)
+    places = [
+        Place(f"site:{slug}", name, str(kinds.get(kind, kind)), point.x, point.y)
+        for slug, name, kind, point in Site.objects.filter(location__coveredby=project.perimeter)
+        .order_by("kind", "name")
+        .values_list("slug", "name", "kind", "location")
+    ]
+    districts = (
+        Area.objects.filter(kind=Area.Kind.DISTRICT, geometry__intersects=project.perimeter)
+        .annotate(inside=PointOnSurface(Intersection("geometry", project.perimeter)))
+        .order_by("name")
+        .values_list("slug", "name", "inside")
+    )
+    group = str(Area.Kind.DISTRICT.label)
+    places += [
+        Place(f"area:{slug}", name, group, point.x, point.y)
+        for slug, name, point in districts
+        if point is not None and not point.empty
+    ]
+    return places

@@ -9,6 +9,11 @@ MARKERCLUSTER=1.5.3
 JQUERY=3.7.1
 # 7.2.2 is the version Django 5.2's GIS admin widget was written against, and it ships a UMD dist/ol.js.
 OL=7.2.2
+# The planners' workspace: density (heat map) and drawing a polygon to query.
+LEAFLET_HEAT=0.2.0
+LEAFLET_DRAW=1.0.4
+# Accessibility checks in the browser tests: injected by the tests only, no page links it.
+AXE_CORE=4.14.1
 
 dest=static/vendor
 work=$(mktemp -d)
@@ -24,9 +29,13 @@ fetch leaflet "$LEAFLET"
 fetch leaflet.markercluster "$MARKERCLUSTER"
 fetch jquery "$JQUERY"
 fetch ol "$OL"
+fetch leaflet.heat "$LEAFLET_HEAT"
+fetch leaflet-draw "$LEAFLET_DRAW"
+fetch axe-core "$AXE_CORE"
 
 rm -rf "$dest"
-mkdir -p "$dest/leaflet/images" "$dest/leaflet.markercluster" "$dest/jquery" "$dest/ol"
+mkdir -p "$dest/leaflet/images" "$dest/leaflet.markercluster" "$dest/jquery" "$dest/ol" \
+  "$dest/leaflet.heat" "$dest/leaflet-draw/images" "$dest/axe-core"
 
 src="$work/leaflet/package/dist"
 cp "$src/leaflet.js" "$src/leaflet.css" "$dest/leaflet/"
@@ -44,6 +53,19 @@ cp "$work/jquery/package/LICENSE.txt" "$dest/jquery/LICENSE"
 cp "$work/ol/package/dist/ol.js" "$work/ol/package/ol.css" "$dest/ol/"
 cp "$work/ol/package/LICENSE.md" "$dest/ol/LICENSE"
 
+cp "$work/leaflet.heat/package/dist/leaflet-heat.js" "$dest/leaflet.heat/"
+cp "$work/leaflet.heat/package/LICENSE" "$dest/leaflet.heat/LICENSE"
+
+src="$work/leaflet-draw/package/dist"
+cp "$src/leaflet.draw.js" "$src/leaflet.draw.css" "$dest/leaflet-draw/"
+cp "$src"/images/spritesheet* "$dest/leaflet-draw/images/"
+# The package ships no licence file; its package.json says MIT (github.com/Leaflet/Leaflet.draw).
+echo "Leaflet.draw $LEAFLET_DRAW, MIT licence, (c) 2012-2017 Jon West, Jacob Toye, and Leaflet" \
+  > "$dest/leaflet-draw/LICENSE"
+
+cp "$work/axe-core/package/axe.min.js" "$dest/axe-core/"
+cp "$work/axe-core/package/LICENSE" "$dest/axe-core/LICENSE"
+
 # The bundles end with a sourceMappingURL comment; the maps are not vendored, so browsers' dev
 # tools would ask for files that do not exist.
 sed -i '/^\/\/# sourceMappingURL=/d' "$dest/leaflet/leaflet.js" "$dest/leaflet.markercluster/leaflet.markercluster.js" \
@@ -57,5 +79,8 @@ leaflet $LEAFLET
 leaflet.markercluster $MARKERCLUSTER
 jquery $JQUERY
 ol $OL
+leaflet.heat $LEAFLET_HEAT
+leaflet-draw $LEAFLET_DRAW
+axe-core $AXE_CORE
 EOF
 du -sh "$dest"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import factory
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ def box(x1: float, y1: float, x2: float, y2: float) -> MultiPolygon:
     return MultiPolygon(Polygon.from_bbox((x1, y1, x2, y2)), srid=4326)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -42,12 +43,22 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             self.save()
 
+    @factory.post_generation
+    def email_verified(self, create: bool, extracted: bool | None, **kwargs: object) -> None:
+        """Accounts write only with a confirmed address; `email_verified=False` for one without."""
+        if create and self.email:
+            EmailAddress.objects.update_or_create(
+                user=self,
+                email=self.email,
+                defaults={"primary": True, "verified": extracted is not False},
+            )
 
-def planner(**kwargs: object):  # type: ignore[no-untyped-def]
+
+def planner(**kwargs: object) -> User:
     return UserFactory(role=roles.PLANNER, **kwargs)
 
 
-class AreaFactory(factory.django.DjangoModelFactory):
+class AreaFactory(factory.django.DjangoModelFactory[Area]):
     class Meta:
         model = Area
 
@@ -58,7 +69,7 @@ class AreaFactory(factory.django.DjangoModelFactory):
     population = 10000
 
 
-class SiteFactory(factory.django.DjangoModelFactory):
+class SiteFactory(factory.django.DjangoModelFactory[Site]):
     class Meta:
         model = Site
 
@@ -68,7 +79,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
     location = factory.LazyFunction(lambda: Point(INSIDE.x, INSIDE.y, srid=4326))
 
 
-class ProjectFactory(factory.django.DjangoModelFactory):
+class ProjectFactory(factory.django.DjangoModelFactory[Project]):
     """A published project collecting ideas now; `voting=True` makes it one in its voting phase."""
 
     class Meta:
@@ -91,7 +102,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     ideas_end = factory.LazyFunction(lambda: timezone.now() + timedelta(days=10))
 
 
-class CategoryFactory(factory.django.DjangoModelFactory):
+class CategoryFactory(factory.django.DjangoModelFactory[Category]):
     class Meta:
         model = Category
 
@@ -100,7 +111,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"kategorie-{n}")
 
 
-class ProposalFactory(factory.django.DjangoModelFactory):
+class ProposalFactory(factory.django.DjangoModelFactory[Proposal]):
     class Meta:
         model = Proposal
 
@@ -111,7 +122,7 @@ class ProposalFactory(factory.django.DjangoModelFactory):
     author = factory.SubFactory(UserFactory)
 
 
-class CommentFactory(factory.django.DjangoModelFactory):
+class CommentFactory(factory.django.DjangoModelFactory[Comment]):
     class Meta:
         model = Comment
 
@@ -120,7 +131,7 @@ class CommentFactory(factory.django.DjangoModelFactory):
     body = "Gute Idee!"
 
 
-class VoteFactory(factory.django.DjangoModelFactory):
+class VoteFactory(factory.django.DjangoModelFactory[Vote]):
     class Meta:
         model = Vote
 

@@ -1,8 +1,9 @@
 """URLs of API v1: a router's root lists the collections."""
 
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from api.v1 import views
+from api.v1 import results, views
 
 app_name = "api-v1"
 
@@ -15,4 +16,13 @@ router.register("proposals", views.ProposalViewSet, basename="proposals")
 router.register("comments", views.CommentViewSet, basename="comments")
 router.register("votes", views.VoteViewSet, basename="votes")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("projects/<slug:slug>/results/", results.ResultsView.as_view(), name="results"),
+    re_path(
+        r"^projects/(?P<slug>[-\w]+)/results\.(?P<fmt>csv|geojson)$",
+        results.ResultsDownloadView.as_view(),
+        name="results-download",
+    ),
+    path("projects/<slug:slug>/tallies/", results.TalliesView.as_view(), name="tallies"),
+]

@@ -1,0 +1,208 @@
+"""Results and paper tallies of a project: the ranking, its downloads, and planners' tallies."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.pagination import GEOJSON
+from api.parsers import CappedJSONParser
+from api.v1.views import BAD_REQUEST, FORBIDDEN, NOT_FOUND, RequestLanguage
+from geo.geojson import FeatureSpec, collection_chunks, features
+from proposals import rules
+from proposals.models import PaperTally, Project
+from proposals.selectors import project_results, projects_visible_to, results_queryset
+from proposals.services import tally_record
+
+RESULT_SPEC = FeatureSpec(
+    geometry="location",
+    properties={
+        "title": "title",
+        "site": "site__slug",
+        "online": "online",
+        "paper": "paper",
+        "total": "total",
+        "rank": "rank",
+    },
+)
+
+
+def _project(request: Request, slug: str) -> Project:
+    return get_object_or_404(projects_visible_to(request.user), slug=slug)
+
+
+class OptionResultSerializer(serializers.Serializer):
+    proposal = serializers.IntegerField(source="proposal_id")
+    title = serializers.CharField()
+    online = serializers.IntegerField()
+    paper = serializers.IntegerField()
+    total = serializers.IntegerField()
+    share = serializers.FloatField(help_text="Share of all votes, 0..1.")
+    rank = serializers.IntegerField(help_text="Equal totals share a rank.")
+
+
+class ResultsSerializer(serializers.Serializer):
+    project = serializers.CharField()
+    voting_mode = serializers.CharField()
+    online = serializers.IntegerField()
+    paper = serializers.IntegerField()
+    total = serializers.IntegerField()
+    options = OptionResultSerializer(many=True)
+
+
+class ResultsView(RequestLanguage, APIView):
+    """The ranking: online, paper and total votes per option. Never who voted for what."""
+
+    @extend_schema(responses={200: ResultsSerializer, 403: FORBIDDEN, 404: NOT_FOUND})
+    def get(self, request: Request, slug: str) -> Response:
+        project = _project(request, slug)
+        rules.may_view_results.enforce(request.user, project)
+        rows = project_results(project)
+        data = {
+            "project": project.slug,
+            "voting_mode": project.voting_mode,
+            "online": sum(r.online for r in rows),
+            "paper": sum(r.paper for r in rows),
+            "total": sum(r.total for r in rows),
+            "options": rows,
+        }
+        return Response(ResultsSerializer(data).data)
+
+
+class ResultsDownloadView(RequestLanguage, APIView):
+    """The ranking as CSV (a table for the office) or GeoJSON (counts on the map, for GIS)."""
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="One row per option."
+            ),
+            (200, GEOJSON): OpenApiResponse(
+                response=OpenApiTypes.OBJECT, description="One point feature per option."
+            ),
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        }
+    )
+    def get(self, request: Request, slug: str, fmt: str) -> HttpResponse:
+        project = _project(request, slug)
+        rules.may_export_results.enforce(request.user, project)
+        filename = f"results-{project.slug}.{fmt}"
+        if fmt == "geojson":
+            texts = features(results_queryset(project), RESULT_SPEC)
+            response = HttpResponse("".join(collection_chunks(texts)), content_type=GEOJSON)
+        else:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(["rank", "proposal", "title", "online", "paper", "total", "share"])
+            for r in project_results(project):
+                writer.writerow(
+                    [r.rank, r.proposal_id, r.title, r.online, r.paper, r.total, f"{r.share:.4f}"]
+                )
+            response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class TallyCountSerializer(serializers.Serializer):
+    proposal = serializers.IntegerField(min_value=1)
+    votes = serializers.IntegerField(min_value=0, max_value=10**7)
+
+
+class TallyInputSerializer(serializers.Serializer):
+    event_name = serializers.CharField(max_length=200)
+    place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    event_date = serializers.DateField()
+    ballots = serializers.IntegerField(min_value=0, max_value=10**7)
+    counted_by = serializers.CharField(max_length=200)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    counts = TallyCountSerializer(many=True, allow_empty=False)
+    supersedes = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    correction_reason = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+
+    def validate_counts(self, value: list[dict[str, int]]) -> dict[int, int]:
+        ids = [c["proposal"] for c in value]
+        if len(ids) != len(set(ids)):
+            raise serializers.ValidationError(_("Each option may appear only once."))
+        return {c["proposal"]: c["votes"] for c in value}
+
+
+class TallySerializer(serializers.ModelSerializer):
+    counts = serializers.SerializerMethodField()
+    recorded_by = serializers.CharField(source="recorded_by.get_username")
+    is_current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaperTally
+        fields = [
+            "id",
+            "event_name",
+            "place",
+            "event_date",
+            "ballots",
+            "counted_by",
+            "note",
+            "supersedes",
+            "correction_reason",
+            "recorded_by",
+            "recorded_at",
+            "is_current",
+            "counts",
+        ]
+
+    def get_counts(self, tally: PaperTally) -> list[dict[str, int]]:
+        return [{"proposal": c.proposal_id, "votes": c.votes} for c in tally.counts.all()]
+
+    def get_is_current(self, tally: PaperTally) -> bool:
+        return not hasattr(tally, "superseded_by")
+
+
+class TalliesView(RequestLanguage, APIView):
+    """Paper ballots per event, for planners: the full history, corrections included."""
+
+    parser_classes = [CappedJSONParser]
+
+    @extend_schema(responses={200: TallySerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND})
+    def get(self, request: Request, slug: str) -> Response:
+        project = _project(request, slug)
+        rules.may_moderate.enforce(request.user, project)
+        tallies = (
+            PaperTally.objects.filter(project=project)
+            .select_related("recorded_by", "superseded_by")
+            .prefetch_related("counts")
+            .order_by("event_date", "recorded_at", "pk")
+        )
+        return Response(TallySerializer(tallies, many=True).data)
+
+    @extend_schema(
+        request=TallyInputSerializer,
+        responses={201: TallySerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = _project(request, slug)
+        rules.may_record_tally.enforce(request.user, project)
+        data = TallyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values: dict[str, Any] = dict(data.validated_data)
+        supersedes_id = values.pop("supersedes", None)
+        if supersedes_id is not None:
+            # Any earlier version may be named; the service refuses one already corrected.
+            values["supersedes"] = get_object_or_404(
+                PaperTally.objects.filter(project=project), pk=supersedes_id
+            )
+        tally = tally_record(actor=request.user, project=project, **values)
+        tally = PaperTally.objects.prefetch_related("counts").get(pk=tally.pk)
+        return Response(TallySerializer(tally).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,179 @@
+"""The workspace's machine interface: GeoJSON and JSON for its maps, for planners only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.db.models import CharField, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from geo import analysis
+from geo.geojson import FeatureSpec, collection_chunks, features
+from proposals import rules
+from proposals.models import Proposal
+from proposals.selectors import with_counts
+from proposals.workspace.forms import DuplicateForm, WorkspaceFilterForm
+from proposals.workspace.selectors import workspace_proposals
+
+GEOJSON = "application/geo+json"
+# The workspace map shows them all at once; beyond this a planner narrows the filter.
+MAX_FEATURES = 5000
+_PK_MARK = 987654321
+
+PROPOSAL_SPEC = FeatureSpec(
+    geometry="location",
+    properties={
+        "title": "title",
+        "project": "project__slug",
+        "status": "status",
+        "visibility": "visibility",
+        "category": "category__name",
+        "category_color": "category__color",
+        "vote_count": "vote_count",
+        "comment_count": "comment_count",
+        "created_at": "created_at",
+        "review_url": "ws_review_url",
+    },
+)
+
+View = Callable[..., HttpResponse]
+
+
+def planners_only(view: View) -> View:
+    """403 with a JSON reason for anyone but planners (the API never redirects to a login)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not rules.may_view_workspace(request.user):
+            reason = rules.may_view_workspace.reason(request.user)
+            return JsonResponse({"detail": reason}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _filtered(request: HttpRequest) -> tuple[QuerySet[Proposal] | None, HttpResponse | None]:
+    form = WorkspaceFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return None, JsonResponse(form.errors.get_json_data(), status=400)
+    return workspace_proposals(request.user, form.cleaned_data if form.is_bound else {}), None
+
+
+def _review_url() -> Concat:
+    """Each row's review page path, built by the database from the reversed URL."""
+    head, tail = reverse("proposals:workspace:review", args=[_PK_MARK]).split(str(_PK_MARK))
+    return Concat(Value(head), Cast("pk", CharField()), Value(tail), output_field=CharField())
+
+
+@require_safe
+@planners_only
+def proposals(request: HttpRequest) -> HttpResponse:
+    """The filtered proposals as a GeoJSON FeatureCollection (two queries, any number of rows)."""
+    queryset, error = _filtered(request)
+    if error is not None:
+        return error
+    assert queryset is not None  # noqa: S101 - no error means a queryset
+    rows = (
+        with_counts(queryset).annotate(ws_review_url=_review_url()).order_by("-created_at", "-pk")
+    )
+    matched = queryset.count()
+    texts = features(rows[:MAX_FEATURES], PROPOSAL_SPEC)
+    members = {"numberMatched": matched, "numberReturned": len(texts)}
+    return HttpResponse("".join(collection_chunks(texts, members)), content_type=GEOJSON)
+
+
+@require_safe
+@planners_only
+def districts(request: HttpRequest) -> HttpResponse:
+    """Districts with proposals, votes and proposals per 1,000 residents (choropleth data)."""
+    queryset, error = _filtered(request)
+    if error is not None:
+        return error
+    assert queryset is not None  # noqa: S101
+    table = analysis.district_counts(with_counts(queryset), weight="vote_count", with_geometry=True)
+    texts = [
+        '{{"type":"Feature","id":{},"geometry":{},"properties":{}}}'.format(
+            row.area_id,
+            row.geometry,
+            _json(
+                {
+                    "name": row.name,
+                    "slug": row.slug,
+                    "population": row.population,
+                    "proposals": row.count,
+                    "votes": row.weight,
+                    "per_1000": row.per_1000,
+                }
+            ),
+        )
+        for row in table.rows
+    ]
+    members = {"total": table.total, "outside_districts": table.outside}
+    return HttpResponse("".join(collection_chunks(texts, members)), content_type=GEOJSON)
+
+
+@require_safe
+@planners_only
+def heat(request: HttpRequest) -> HttpResponse:
+    """Density cells `[lat, lon, weight]` of proposals, or of votes with `weight=votes`."""
+    queryset, error = _filtered(request)
+    if error is not None:
+        return error
+    assert queryset is not None  # noqa: S101
+    of = request.GET.get("weight", "proposals")
+    if of not in ("proposals", "votes"):
+        return JsonResponse({"weight": [_("Choose “proposals” or “votes”.")]}, status=400)
+    try:
+        cell = int(request.GET.get("cell", "50"))
+    except ValueError:
+        cell = 0
+    if not 5 <= cell <= 5000:
+        return JsonResponse({"cell": [_("The cell size is 5 to 5000 metres.")]}, status=400)
+    cells = analysis.heat_cells(
+        with_counts(queryset), weight="vote_count" if of == "votes" else None, cell_m=cell
+    )
+    return JsonResponse(
+        {"weight": of, "cell_m": cell, "cells": [[c.lat, c.lon, c.weight] for c in cells]}
+    )
+
+
+@require_safe
+@planners_only
+def duplicates(request: HttpRequest) -> HttpResponse:
+    """Pairs of nearby proposals with similar titles, most similar first."""
+    form = DuplicateForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return JsonResponse(form.errors.get_json_data(), status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    candidates = workspace_proposals(
+        request.user, {"project": data["project"]} if data.get("project") else {}
+    ).filter(merged_into__isnull=True)
+    pairs = analysis.duplicate_candidates(
+        candidates,
+        max_distance_m=data.get("distance") or 50,
+        min_similarity=data.get("similarity") or 0.4,
+    )
+    return JsonResponse(
+        {
+            "pairs": [
+                {
+                    "first": {"id": p.first_id, "title": p.first_title},
+                    "second": {"id": p.second_id, "title": p.second_title},
+                    "distance_m": round(p.distance_m, 2),
+                    "similarity": round(p.similarity, 3),
+                }
+                for p in pairs
+            ]
+        }
+    )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,261 @@
+"""Maps of the planners' workspace: the folium factory of geo/maps.py, on our own assets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import folium
+from branca.element import MacroElement
+from django.conf import settings
+from django.utils.translation import gettext as _
+from folium.elements import JSCSSMixin
+from folium.plugins import HeatMap
+from folium.template import Template
+from folium.utilities import JsCode
+
+from geo.analysis import DistrictTable, HeatCell
+from geo.maps import RenderedMap, base_map, render_map, static_url
+from proposals.models import Proposal
+
+# Kaiserslautern's centre, for a workspace without any proposals yet.
+DEFAULT_CENTRE = (49.4447, 7.7689)
+# Five classes from light to dark (ColorBrewer "Blues"), readable by people with colour blindness.
+CHOROPLETH_COLOURS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+NO_DATA_COLOUR = "#d9d9d9"
+QUERY_STYLE: dict[str, Any] = {
+    "color": "#c2185b",
+    "weight": 2,
+    "fillColor": "#c2185b",
+    "fillOpacity": 0.08,
+}
+
+
+class WorkspaceHeatMap(HeatMap):
+    """folium's heat map layer on our vendored leaflet.heat, never folium's CDN copy."""
+
+    default_js = [("leaflet-heat.js", static_url("vendor/leaflet.heat/leaflet-heat.js"))]
+
+
+class WorkspaceLayer(JSCSSMixin, MacroElement):
+    """The workspace's proposals from its API (status-coloured dots), and polygon drawing."""
+
+    default_js = [
+        ("leaflet_draw", static_url("vendor/leaflet-draw/leaflet.draw.js")),
+        ("workspace", static_url("js/workspace.js")),
+    ]
+    default_css = [("leaflet_draw_css", static_url("vendor/leaflet-draw/leaflet.draw.css"))]
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+            <p class="map-status" id={{ this.status_id|tojson }} role="status"></p>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+            MmkWorkspace.loadProposals({{ this._parent.get_name() }}, {{ this.url|tojson }}, {
+                statusElement: document.getElementById({{ this.status_id|tojson }}),
+                polygonField: {{ this.polygon_field|tojson }},
+                labels: {{ this.labels|tojson }}
+            });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, url: str, *, polygon_field: str | None, labels: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._name = "WorkspaceLayer"
+        self.url = url
+        self.polygon_field = polygon_field
+        self.labels = dict(labels)
+
+    @property
+    def status_id(self) -> str:
+        return f"{self.get_name()}_status"
+
+
+def proposals_map(
+    *,
+    api_url: str,
+    bounds: Sequence[float] | None,
+    area: Any = None,
+    place: Any = None,
+    distance: int | None = None,
+) -> RenderedMap:
+    """The filtered proposals; the polygon or the distance circle of a spatial filter on top."""
+    m = base_map(
+        label=_("Map of the filtered proposals"),
+        css_class="mmk-map--workspace",
+        location=list(DEFAULT_CENTRE),
+        zoom_start=13,
+        zoom_snap=0.25,
+    )
+    if area is not None:
+        _outline(area).add_to(m)
+    if place is not None and distance:
+        if place.geom_type == "Point":
+            folium.Circle([place.y, place.x], radius=distance, **QUERY_STYLE).add_to(m)
+        else:
+            _outline(place).add_to(m)
+    WorkspaceLayer(
+        api_url,
+        polygon_field="id_polygon",
+        labels={
+            "loading": _("Loading proposals…"),
+            "loaded": _("%(count)s proposals on the map."),
+            "failed": _("The proposals could not be loaded; the table below lists them."),
+            "review": _("Review"),
+            "votes": _("Votes"),
+            "drawn": _("Polygon taken over into the filter; press “Filter” to apply it."),
+            "statuses": {value: str(label) for value, label in Proposal.Status.choices},
+        },
+    ).add_to(m)
+    _fit(m, bounds)
+    return render_map(m)
+
+
+def choropleth_map(table: DistrictTable, *, per_1000: bool) -> tuple[RenderedMap, list[dict]]:
+    """Districts shaded by proposals per 1,000 residents (or by count); map and legend classes."""
+    values = [
+        (r.per_1000 if per_1000 else float(r.count))
+        for r in table.rows
+        if (r.per_1000 is not None or not per_1000)
+    ]
+    breaks = _equal_breaks(values, len(CHOROPLETH_COLOURS))
+    features = []
+    for row in table.rows:
+        if row.geometry is None:
+            continue
+        value = row.per_1000 if per_1000 else float(row.count)
+        colour = NO_DATA_COLOUR if value is None else CHOROPLETH_COLOURS[_class_of(value, breaks)]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(row.geometry),
+                "properties": {
+                    "label": _("%(name)s: %(count)d proposals, %(rate)s per 1,000 residents")
+                    % {
+                        "name": row.name,
+                        "count": row.count,
+                        "rate": "-" if row.per_1000 is None else f"{row.per_1000:.2f}",
+                    },
+                    "colour": colour,
+                },
+            }
+        )
+    m = base_map(
+        label=_("Map of the districts shaded by proposals per 1,000 residents")
+        if per_1000
+        else _("Map of the districts shaded by number of proposals"),
+        css_class="mmk-map--workspace",
+        location=list(DEFAULT_CENTRE),
+        zoom_start=12,
+        zoom_snap=0.25,
+    )
+    if features:
+        collection = {"type": "FeatureCollection", "features": features}
+        folium.GeoJson(
+            collection,
+            name="districts",
+            control=False,
+            style_function=lambda f: {
+                "color": "#37474f",
+                "weight": 1,
+                "fillColor": f["properties"]["colour"],
+                "fillOpacity": 0.75,
+            },
+            # District names are data: the tooltip gets them as text, never as HTML.
+            on_each_feature=JsCode(
+                """
+                function (feature, layer) {
+                    var label = document.createElement("span");
+                    label.textContent = feature.properties.label;
+                    layer.bindTooltip(label, {sticky: true});
+                }
+                """
+            ),
+        ).add_to(m)
+        _fit(m, _extent_of(features))
+    legend = [
+        {"colour": colour, "low": low, "high": high}
+        for colour, (low, high) in zip(CHOROPLETH_COLOURS, _pairs(breaks), strict=False)
+    ]
+    return render_map(m), legend
+
+
+def heat_map(cells: list[HeatCell], *, label: str) -> RenderedMap:
+    m = base_map(
+        label=label,
+        css_class="mmk-map--workspace",
+        location=list(DEFAULT_CENTRE),
+        zoom_start=14,
+        zoom_snap=0.25,
+    )
+    if cells:
+        top = max(c.weight for c in cells)
+        WorkspaceHeatMap(
+            [[c.lat, c.lon, c.weight / top] for c in cells],
+            name="heat",
+            control=False,
+            radius=30,
+            blur=20,
+            min_opacity=0.35,
+            max_zoom=settings.MAP_TILE_MAX_ZOOM,
+        ).add_to(m)
+        lats = [c.lat for c in cells]
+        lons = [c.lon for c in cells]
+        _fit(m, (min(lons), min(lats), max(lons), max(lats)))
+    return render_map(m)
+
+
+def _outline(geometry: Any) -> folium.GeoJson:
+    return folium.GeoJson(
+        {"type": "Feature", "geometry": json.loads(geometry.geojson), "properties": {}},
+        name="query",
+        control=False,
+        interactive=False,
+        style_function=lambda _f: QUERY_STYLE,
+    )
+
+
+def _fit(m: folium.Map, bounds: Sequence[float] | None) -> None:
+    if bounds:
+        xmin, ymin, xmax, ymax = bounds
+        m.fit_bounds([[ymin, xmin], [ymax, xmax]], max_zoom=17)
+
+
+def _extent_of(features: list[dict]) -> tuple[float, float, float, float]:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(coords: Any) -> None:
+        if coords and isinstance(coords[0], int | float):
+            xs.append(coords[0])
+            ys.append(coords[1])
+        else:
+            for c in coords:
+                walk(c)
+
+    for feature in features:
+        walk(feature["geometry"]["coordinates"])
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _equal_breaks(values: list[float | None], classes: int) -> list[float]:
+    """Upper bounds of equal-width classes from 0 to the largest value (a legend people read)."""
+    top = max((v for v in values if v is not None), default=0.0)
+    if top <= 0:
+        return [0.0] * classes
+    return [round(top * (i + 1) / classes, 2) for i in range(classes)]
+
+
+def _class_of(value: float, breaks: list[float]) -> int:
+    for index, upper in enumerate(breaks):
+        if value <= upper:
+            return index
+    return len(breaks) - 1
+
+
+def _pairs(breaks: list[float]) -> list[tuple[float, float]]:
+    lows = [0.0, *breaks[:-1]]
+    return list(zip(lows, breaks, strict=True))
