@@ -34,6 +34,7 @@ db: system
 
 migrate: venv db
 	@$(MANAGE) migrate --noinput -v 0
+	@$(MANAGE) createcachetable -v 0
 
 demo: migrate
 	@$(MANAGE) load_demo

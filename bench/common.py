@@ -25,8 +25,11 @@ def base_url() -> str:
     return os.environ.get("DATABASE_URL", f"postgis://mitmachkarte@127.0.0.1:{port}/mitmachkarte")
 
 
-def bench_database_url() -> str:
-    """A fresh database next to the configured one (dropped and created again)."""
+def bench_database_url(name: str = BENCH_DB) -> str:
+    """A fresh database next to the configured one (dropped and created again).
+
+    Each benchmark may name its own, so one left behind never disturbs another.
+    """
     cfg = dj_database_url.parse(base_url())
     host, port = cfg["HOST"] or "127.0.0.1", cfg["PORT"] or 5432
     conninfo = make_conninfo(
@@ -37,10 +40,10 @@ def bench_database_url() -> str:
         dbname="postgres",
     )
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
     auth = cfg["USER"] + (f":{cfg['PASSWORD']}" if cfg["PASSWORD"] else "")
-    return f"postgis://{auth}@{host}:{port}/{BENCH_DB}"
+    return f"postgis://{auth}@{host}:{port}/{name}"
 
 
 def bench_env(database_url: str) -> dict[str, str]:

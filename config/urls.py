@@ -2,9 +2,9 @@
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("api/exports/", include("api.exports.urls")),
     path("api/", include("api.urls")),
     path("ogc/", include("api.ogc.urls")),
@@ -12,6 +12,9 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    # Sign-up, login, e-mail and password (allauth), then our profile, export and deletion.
+    path("konto/", include("allauth.urls")),
+    path("konto/", include("accounts.urls")),
     path("", include("proposals.urls")),
     prefix_default_language=False,
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,7 +37,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 MODERATION_ACTIONS = ("approve", "hide", "restore")
 # Reports are a citizen action: this many within an hour is plenty for a person; more is noise.
-REPORTS_PER_HOUR = 10
 
 
 def allowed_transitions(proposal: Proposal) -> list[str]:
@@ -223,7 +221,8 @@ def report_create(
     rules.may_report.enforce(reporter, subject)
     if comment is not None and comment.is_hidden:
         raise _refusal("comment", _("This comment is already hidden."), "invalid")
-    # One person's reports are serialised, so the duplicate and rate checks below are exact.
+    # One person's reports are serialised, so the duplicate check below is exact. (How often one
+    # may report is the `reports` rate limit of the views, like every other write.)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"report:{reporter.pk}"]
@@ -235,12 +234,6 @@ def report_create(
             "reason",
             _("You have already reported this; the moderators will look at it."),
             "duplicate",
-        )
-    if mine.filter(created_at__gte=timezone.now() - timedelta(hours=1)).count() >= REPORTS_PER_HOUR:
-        raise _refusal(
-            "reason",
-            _("You have sent many reports in the last hour; please try again later."),
-            "rate_limited",
         )
     report = Report(reporter=reporter, reason=reason.strip(), **target)
     report.full_clean()

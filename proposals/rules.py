@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from accounts.selectors import email_confirmed
 from proposals import roles
 from proposals.models import Phase, Project, Proposal
 
@@ -63,6 +64,9 @@ def _participant_refusal(user: Any) -> str | None:
         return _("Please sign in to take part.")
     if not user.is_active:
         return _("This account is deactivated.")
+    # Only people who confirmed their e-mail address write: one account, one person.
+    if not email_confirmed(user):
+        return _("Please confirm your e-mail address first.")
     return None
 
 
@@ -83,6 +87,9 @@ def may_view_proposal(user: Any, proposal: Proposal) -> str | None:
     if not may_view_project(user, proposal.project):
         return _("This project is not published.")
     if proposal.visibility == Proposal.Visibility.PUBLISHED or is_planner(user):
+        return None
+    # A merged proposal leaves the lists but its page stays, pointing to where it went.
+    if proposal.merged_into_id is not None:
         return None
     if user.is_authenticated and proposal.author_id == user.pk:
         return None
@@ -122,6 +129,34 @@ def may_comment(user: Any, proposal: Proposal, now: datetime | None = None) -> s
     return None
 
 
+def _own_untouched_refusal(user: Any, proposal: Proposal, now: datetime | None) -> str | None:
+    """A citizen changes their own pin only before others have reacted to it."""
+    if refusal := _participant_refusal(user):
+        return refusal
+    if proposal.author_id != user.pk:
+        return _("Only the author may change this proposal.")
+    if proposal.merged_into_id is not None or proposal.visibility == Proposal.Visibility.HIDDEN:
+        return _("This proposal was merged or hidden by moderation and cannot be changed.")
+    if proposal.project.phase_at(now) != Phase.IDEAS:
+        return _("Proposals can only be changed while the project is collecting ideas.")
+    # Votes and comments refer to what the proposal said: changing it would change their meaning.
+    if proposal.votes.exists():
+        return _("This proposal has votes and can no longer be changed.")
+    if proposal.comments.exists():
+        return _("This proposal has comments and can no longer be changed.")
+    return None
+
+
+@Rule
+def may_edit_proposal(user: Any, proposal: Proposal, now: datetime | None = None) -> str | None:
+    return _own_untouched_refusal(user, proposal, now)
+
+
+@Rule
+def may_delete_proposal(user: Any, proposal: Proposal, now: datetime | None = None) -> str | None:
+    return _own_untouched_refusal(user, proposal, now)
+
+
 @Rule
 def may_vote(user: Any, proposal: Proposal, now: datetime | None = None) -> str | None:
     if refusal := _participant_refusal(user):
@@ -150,5 +185,68 @@ def may_view_results(user: Any, project: Project, now: datetime | None = None) -
     if phase == Phase.CLOSED or (
         phase == Phase.VOTING and project.results_visibility == Project.ResultsVisibility.LIVE
     ):
+        return None
+    return _("The results are published when voting closes.")
+
+
+@Rule
+def may_export(user: Any) -> str | None:
+    """Downloads of whole data sets are for the city's GIS staff and planners."""
+    if not user.is_authenticated:
+        return _("Please sign in to download exports.")
+    if not is_gis_staff(user):
+        return _("Only the city's GIS staff and planners may download exports.")
+    return None
+
+
+# The planners' workspace: review, moderation, spatial analysis.
+
+
+@Rule
+def may_view_workspace(user: Any) -> str | None:
+    if not user.is_authenticated:
+        return _("Please sign in.")
+    if not is_planner(user):
+        return _("The workspace is for the city's planners.")
+    return None
+
+
+@Rule
+def may_review(user: Any, proposal: Proposal) -> str | None:
+    """Change a proposal's status with an official response."""
+    if not is_planner(user):
+        return _("Only the city's planners may review proposals.")
+    if proposal.merged_into_id is not None:
+        return _("This proposal was merged into another one; review that one instead.")
+    return None
+
+
+@Rule
+def may_merge(user: Any, source: Proposal, target: Proposal) -> str | None:
+    if not is_planner(user):
+        return _("Only the city's planners may merge proposals.")
+    if source.project_id != target.project_id:
+        return _("Only proposals of the same project can be merged.")
+    if source.pk == target.pk:
+        return _("A proposal cannot be merged into itself.")
+    if source.merged_into_id is not None or target.merged_into_id is not None:
+        return _("One of the proposals has already been merged.")
+    return None
+
+
+@Rule
+def may_report(user: Any, proposal: Proposal) -> str | None:
+    """Flag a proposal (or a comment on it) for moderation: anyone signed in who can see it."""
+    if refusal := _participant_refusal(user):
+        return refusal
+    if not may_view_proposal(user, proposal):
+        return _("This proposal is not public.")
+    return None
+
+
+@Rule
+def may_export_results(user: Any, project: Project, now: datetime | None = None) -> str | None:
+    """Result downloads: for everyone once results are public; GIS staff may take them earlier."""
+    if may_view_results(user, project, now) or is_gis_staff(user):
         return None
     return _("The results are published when voting closes.")

@@ -75,6 +75,48 @@ def proposal_create(
 
 
 @transaction.atomic
+def proposal_update(
+    *,
+    user: Any,
+    proposal: Proposal,
+    title: str,
+    description: str = "",
+    location: GEOSGeometry | None = None,
+    category: Category | None = None,
+    now: datetime | None = None,
+) -> Proposal:
+    """The author changes their own pin while nobody has voted on or commented on it yet."""
+    # Locked, so a vote or comment arriving meanwhile waits and the rule sees the latest state.
+    proposal = Proposal.objects.select_for_update().select_related("project").get(pk=proposal.pk)
+    rules.may_edit_proposal.enforce(user, proposal, now)
+    project = proposal.project
+    point = as_storage_point(location)
+    if category is not None and category.project_id != project.pk:
+        raise _refusal("category", _("This category does not belong to the project."), "invalid")
+    if not Project.objects.filter(pk=project.pk, perimeter__covers=point).exists():
+        raise _refusal(
+            "location",
+            _("The place lies outside the project's area. Choose a place inside it."),
+            "outside_perimeter",
+        )
+    proposal.title = title.strip()
+    proposal.description = description.strip()
+    proposal.category = category
+    proposal.location = point
+    proposal.full_clean()
+    proposal.save()
+    return proposal
+
+
+@transaction.atomic
+def proposal_delete(*, user: Any, proposal: Proposal, now: datetime | None = None) -> None:
+    """The author takes back their own pin while nobody has voted on or commented on it yet."""
+    proposal = Proposal.objects.select_for_update().select_related("project").get(pk=proposal.pk)
+    rules.may_delete_proposal.enforce(user, proposal, now)
+    proposal.delete()
+
+
+@transaction.atomic
 def comment_create(
     *,
     author: Any,

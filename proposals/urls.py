@@ -1,6 +1,6 @@
 """Citizen-facing pages of participation."""
 
-from django.urls import path
+from django.urls import include, path
 
 from proposals import views
 
@@ -11,4 +11,27 @@ urlpatterns = [
     path(
         "projekte/<slug:slug>/vorschlaege/<int:pk>/", views.proposal_detail, name="proposal-detail"
     ),
+    path("projekte/<slug:slug>/vorschlaege/neu/", views.proposal_new, name="proposal-new"),
+    path(
+        "projekte/<slug:slug>/vorschlaege/<int:pk>/bearbeiten/",
+        views.proposal_edit,
+        name="proposal-edit",
+    ),
+    path(
+        "projekte/<slug:slug>/vorschlaege/<int:pk>/loeschen/",
+        views.proposal_delete_view,
+        name="proposal-delete",
+    ),
+    path(
+        "projekte/<slug:slug>/vorschlaege/<int:pk>/kommentare/",
+        views.comment_new,
+        name="comment-new",
+    ),
+    path("projekte/<slug:slug>/vorschlaege/<int:pk>/stimme/", views.vote_new, name="vote-new"),
+    path(
+        "projekte/<slug:slug>/vorschlaege/<int:pk>/stimme/zurueckziehen/",
+        views.vote_delete,
+        name="vote-delete",
+    ),
+    path("", include("proposals.workspace.urls")),
 ]

@@ -3,23 +3,48 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_safe
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.ratelimit import limit
 from geo.maps import project_map as build_project_map
-from geo.maps import proposal_map
+from geo.maps import proposal_map, results_map
 from locations.models import Site
 from proposals import rules
-from proposals.models import Comment, Phase, Project, Proposal
-from proposals.selectors import projects_visible_to, proposals_visible_to, with_counts
+from proposals.forms import CommentForm, ProposalForm, add_service_errors
+from proposals.models import Comment, Phase, Project, Proposal, VotingMode
+from proposals.selectors import (
+    Place,
+    current_tallies,
+    my_votes,
+    project_places,
+    project_results,
+    projects_visible_to,
+    proposals_visible_to,
+    with_counts,
+)
+from proposals.services import (
+    comment_create,
+    proposal_create,
+    proposal_delete,
+    proposal_update,
+    vote_cast,
+    vote_withdraw,
+)
 
 # The REST API of the shared contract; it is not language-prefixed, so no reverse() per language.
 PINS_API_PATH = "/api/v1/proposals/"
@@ -91,6 +116,21 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project = get_object_or_404(Project, slug=slug)
     if not rules.may_view_project(request.user, project):
         raise Http404
+    proposal_form = None
+    places: list[Place] = []
+    if rules.may_add_proposal(request.user, project):
+        places = project_places(project)
+        proposal_form = ProposalForm(project=project, places=places)
+    return _project_page(request, project, proposal_form=proposal_form, places=places)
+
+
+def _project_page(
+    request: HttpRequest,
+    project: Project,
+    *,
+    proposal_form: ProposalForm | None,
+    places: list[Place],
+) -> HttpResponse:
     categories = list(project.categories.all())
     votes_public = rules.may_view_results(request.user, project)
     form = ProposalFilterForm(request.GET or None, categories=categories, votes_public=votes_public)
@@ -99,7 +139,9 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_bound and form.is_valid():
         filters = {k: form.cleaned_data[k] for k in ("category", "status") if form.cleaned_data[k]}
         order = SORT_ORDERS[form.cleaned_data["sort"] or "newest"]
-    proposals = proposals_visible_to(request.user, project=project).select_related("category")
+    proposals = proposals_visible_to(request.user, project=project).select_related(
+        "category", "project"
+    )
     if "category" in filters:
         proposals = proposals.filter(category__slug=filters["category"])
     if "status" in filters:
@@ -107,30 +149,348 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = Paginator(
         with_counts(proposals, user=request.user).order_by(*order), PROPOSALS_PER_PAGE
     ).get_page(request.GET.get("page"))
+    ballot = Ballot.of(request.user, project)
+    entries = list(page.object_list)
+    for proposal in entries:
+        proposal.vote_box = ballot.box(request.user, proposal)  # type: ignore[attr-defined]
+    page.object_list = entries
 
     sites = Site.objects.filter(location__intersects=project.perimeter).only(
         "name", "location", "outline"
     )[:MAX_SITES_ON_MAP]
     pins_url = f"{PINS_API_PATH}?{urlencode({'project': project.slug, **filters})}"
     phase = project.phase
+    picker = _picker_options(places) if proposal_form is not None else None
     context = {
         "project": project,
         "phase": phase,
         "todo": what_one_can_do(project, phase),
-        "map": build_project_map(project, pins_url=pins_url, sites=sites),
+        "map": build_project_map(project, pins_url=pins_url, sites=sites, picker=picker),
         "form": form,
         "votes_public": votes_public,
         "page": page,
         "filtered": bool(filters),
         "page_query": _query_without_page(request),
+        "proposal_form": proposal_form,
+        "invite_sign_in": _invites_sign_in(request, project),
+        "login_url": _login_url(request, project.get_absolute_url()),
+        "ballot": ballot,
+        "results": _results(project, phase) if votes_public else None,
     }
     # Unknown filter values get the page with the form's messages, as a client error.
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(request, "proposals/project_detail.html", context, status=status)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
+@limit("pins")
+def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
+    """The form to place a pin on its own page; the project page embeds the same form."""
+    project = get_object_or_404(Project, slug=slug)
+    if not rules.may_view_project(request.user, project):
+        raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(project.get_absolute_url() + "#vorschlag-machen")
+    refused = _refused(request, rules.may_add_proposal.reason(request.user, project))
+    if refused:
+        return refused
+    places = project_places(project)
+    form = ProposalForm(request.POST or None, project=project, places=places)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal = proposal_create(
+                author=request.user, project=project, **form.service_arguments()
+            )
+        except PermissionDenied as denied:
+            return _forbidden(request, denied)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if proposal.visibility == Proposal.Visibility.PENDING:
+                messages.success(
+                    request,
+                    _(
+                        "Thank you! Your proposal was saved. It awaits approval by the city "
+                        "and is visible only to you until then."
+                    ),
+                )
+            else:
+                messages.success(request, _("Thank you! Your proposal is on the map."))
+            return redirect(proposal)
+    return _proposal_form_page(request, project, form, places, proposal=None)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@limit("pins")
+def proposal_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    proposal = _visible_proposal(request, slug, pk)
+    if not request.user.is_authenticated:
+        return redirect_to_login(proposal.get_absolute_url())
+    refused = _refused(request, rules.may_edit_proposal.reason(request.user, proposal))
+    if refused:
+        return refused
+    project = proposal.project
+    places = project_places(project)
+    initial = {
+        "title": proposal.title,
+        "description": proposal.description,
+        "category": proposal.category_id,
+        "lon": round(proposal.location.x, 6),
+        "lat": round(proposal.location.y, 6),
+    }
+    form = ProposalForm(request.POST or None, initial=initial, project=project, places=places)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal_update(user=request.user, proposal=proposal, **form.service_arguments())
+        except PermissionDenied as denied:
+            return _forbidden(request, denied)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Your changes were saved."))
+            return redirect(proposal)
+    return _proposal_form_page(request, project, form, places, proposal=proposal)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def proposal_delete_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    proposal = _visible_proposal(request, slug, pk)
+    if not request.user.is_authenticated:
+        return redirect_to_login(proposal.get_absolute_url())
+    refused = _refused(request, rules.may_delete_proposal.reason(request.user, proposal))
+    if refused:
+        return refused
+    if request.method == "POST":
+        try:
+            proposal_delete(user=request.user, proposal=proposal)
+        except PermissionDenied as denied:
+            return _forbidden(request, denied)
+        messages.success(request, _("Your proposal was deleted."))
+        return redirect(proposal.project)
+    return render(
+        request,
+        "proposals/proposal_confirm_delete.html",
+        {"project": proposal.project, "proposal": proposal},
+    )
+
+
 @require_safe
 def proposal_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _proposal_page(request, _visible_proposal(request, slug, pk))
+
+
+@require_POST
+@limit("comments")
+def comment_new(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    proposal = _visible_proposal(request, slug, pk)
+    if not request.user.is_authenticated:
+        return redirect_to_login(proposal.get_absolute_url() + "#kommentieren")
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        parent_id = form.cleaned_data["parent"]
+        parent = None
+        if parent_id is not None:
+            parent = Comment.objects.filter(
+                pk=parent_id, proposal=proposal, is_hidden=False
+            ).first()
+            if parent is None:
+                form.add_error(None, _("The comment you reply to does not exist (any more)."))
+        if form.is_valid():
+            try:
+                comment = comment_create(
+                    author=request.user,
+                    proposal=proposal,
+                    body=form.cleaned_data["body"],
+                    parent=parent,
+                )
+            except PermissionDenied as denied:
+                return _forbidden(request, denied)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Your comment was published."))
+                return redirect(f"{proposal.get_absolute_url()}#kommentar-{comment.pk}")
+    return _proposal_page(request, proposal, comment_form=form, status=400)
+
+
+@require_POST
+@limit("votes")
+def vote_new(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _vote(request, slug, pk, withdraw=False)
+
+
+@require_POST
+@limit("votes")
+def vote_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _vote(request, slug, pk, withdraw=True)
+
+
+def _vote(request: HttpRequest, slug: str, pk: int, *, withdraw: bool) -> HttpResponse:
+    proposal = _visible_proposal(request, slug, pk)
+    back = _next_url(request, default=proposal.get_absolute_url() + "#abstimmen")
+    if not request.user.is_authenticated:
+        return redirect_to_login(back)
+    try:
+        if withdraw:
+            vote_withdraw(user=request.user, proposal=proposal)
+        else:
+            vote_cast(user=request.user, proposal=proposal)
+    except PermissionDenied as denied:
+        return _forbidden(request, denied)
+    except ValidationError as error:
+        return _proposal_page(request, proposal, vote_errors=error.messages, status=400)
+    messages.success(
+        request, _("Your vote was withdrawn.") if withdraw else _("Thank you for your vote!")
+    )
+    return redirect(back)
+
+
+def _proposal_page(
+    request: HttpRequest,
+    proposal: Proposal,
+    *,
+    comment_form: CommentForm | None = None,
+    vote_errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    project = proposal.project
+    comments = Comment.objects.filter(proposal=proposal, is_hidden=False).select_related(
+        "author__profile"
+    )
+    tree = _comment_tree(comments)
+    may_comment = rules.may_comment(user, proposal)
+    ballot = Ballot.of(user, project)
+    context = {
+        "project": project,
+        "proposal": proposal,
+        "comments": tree,
+        "votes_public": rules.may_view_results(user, project),
+        "map": proposal_map(proposal),
+        "vote_box": ballot.box(user, proposal),
+        "vote_errors": vote_errors or [],
+        "voting_open": project.phase == Phase.VOTING,
+        "comments_open": project.phase in (Phase.IDEAS, Phase.VOTING),
+        "may_comment": may_comment,
+        "comment_form": comment_form if comment_form is not None else CommentForm(),
+        "reply_parent": _reply_parent(comment_form, tree),
+        "may_report": rules.may_report(user, proposal),
+        "may_edit": rules.may_edit_proposal(user, proposal),
+        "may_delete": rules.may_delete_proposal(user, proposal),
+        "awaits_approval": proposal.visibility == Proposal.Visibility.PENDING,
+        "login_url": _login_url(request, proposal.get_absolute_url()),
+    }
+    return render(request, "proposals/proposal_detail.html", context, status=status)
+
+
+def _proposal_form_page(
+    request: HttpRequest,
+    project: Project,
+    form: ProposalForm,
+    places: list[Place],
+    *,
+    proposal: Proposal | None,
+) -> HttpResponse:
+    sites = Site.objects.filter(location__intersects=project.perimeter).only(
+        "name", "location", "outline"
+    )[:MAX_SITES_ON_MAP]
+    pins_url = f"{PINS_API_PATH}?{urlencode({'project': project.slug})}"
+    context = {
+        "project": project,
+        "proposal": proposal,
+        "proposal_form": form,
+        "map": build_project_map(
+            project, pins_url=pins_url, sites=sites, picker=_picker_options(places)
+        ),
+    }
+    return render(
+        request,
+        "proposals/proposal_form.html",
+        context,
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@dataclass(frozen=True)
+class VoteBox:
+    """What the vote control of one proposal shows to one person."""
+
+    weight: int  # this person's votes on the proposal
+    cast_label: str | None  # the button to (add a) vote, if one may
+    withdraw_label: str | None
+    state: str  # this person's own state in words ("" when they have not voted)
+    note: str  # why one cannot add a vote, when that is the case
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One person's votes in one project: enough to label every vote button of a page."""
+
+    project: Project
+    mine: dict[int, int]
+    spent: int
+
+    @classmethod
+    def of(cls, user: Any, project: Project) -> Ballot:
+        mine = my_votes(user, project) if project.phase == Phase.VOTING else {}
+        return cls(project=project, mine=mine, spent=sum(mine.values()))
+
+    @property
+    def budget(self) -> int:
+        return self.project.votes_per_person or 0
+
+    @property
+    def left(self) -> int:
+        return max(self.budget - self.spent, 0)
+
+    def box(self, user: Any, proposal: Proposal) -> VoteBox | None:
+        """None when this person cannot vote on the proposal (not signed in, not voting now)."""
+        if not rules.may_vote(user, proposal):
+            return None
+        weight = self.mine.get(proposal.pk, 0)
+        mode = self.project.voting_mode
+        cast_label: str | None
+        note = ""
+        if mode == VotingMode.SINGLE:
+            cast_label = None if weight else _("Choose this option")
+            state = _("This is your choice.") if weight else ""
+            withdraw = _("Withdraw my choice")
+        elif mode == VotingMode.BUDGET:
+            cast_label = _("Give a vote (%(left)d of %(total)d left)") % {
+                "left": self.left,
+                "total": self.budget,
+            }
+            if self.left == 0:
+                cast_label, note = None, _("You have given all your votes.")
+            elif weight >= self.project.max_votes_per_option:
+                cast_label = None
+                note = _("This option has the most votes one person may give it.")
+            state = (
+                ngettext(
+                    "You gave this proposal %(n)d vote.",
+                    "You gave this proposal %(n)d votes.",
+                    weight,
+                )
+                % {"n": weight}
+                if weight
+                else ""
+            )
+            withdraw = _("Take back one vote")
+        else:
+            cast_label = None if weight else _("Support this proposal")
+            state = _("You support this proposal.") if weight else ""
+            withdraw = _("Withdraw my support")
+        return VoteBox(
+            weight=weight,
+            cast_label=cast_label,
+            withdraw_label=withdraw if weight else None,
+            state=state,
+            note=note,
+        )
+
+
+def _visible_proposal(request: HttpRequest, slug: str, pk: int) -> Proposal:
+    # With its counts: a page shown after a refused write shows them as they still are.
     proposal = get_object_or_404(
         with_counts(
             Proposal.objects.select_related("project", "category", "site", "author"),
@@ -141,18 +501,86 @@ def proposal_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )
     if not rules.may_view_proposal(request.user, proposal):
         raise Http404
-    comments = Comment.objects.filter(proposal=proposal, is_hidden=False).select_related("author")
-    return render(
-        request,
-        "proposals/proposal_detail.html",
-        {
-            "project": proposal.project,
-            "proposal": proposal,
-            "comments": _comment_tree(comments),
-            "votes_public": rules.may_view_results(request.user, proposal.project),
-            "map": proposal_map(proposal),
+    return proposal
+
+
+def _refused(request: HttpRequest, reason: str | None) -> HttpResponse | None:
+    return None if reason is None else _forbidden(request, PermissionDenied(reason))
+
+
+def _forbidden(request: HttpRequest, denied: PermissionDenied) -> HttpResponse:
+    """The 403 page saying why, in the words of the rule that refused."""
+    return render(request, "403.html", {"exception": str(denied)}, status=403)
+
+
+def _results(project: Project, phase: Phase) -> dict[str, Any] | None:
+    """The ranking with its sums, paper events and map, once there is voting to show."""
+    if phase not in (Phase.VOTING, Phase.CLOSED):
+        return None
+    rows = project_results(project)
+    ranks = [row.rank for row in rows]
+    return {
+        "phase": phase,
+        "rows": rows,
+        "tied_ranks": {rank for rank in ranks if ranks.count(rank) > 1},
+        "online": sum(row.online for row in rows),
+        "paper": sum(row.paper for row in rows),
+        "total": sum(row.total for row in rows),
+        "tallies": list(current_tallies(project).order_by("event_date", "pk")),
+        "map": results_map(project, rows) if rows else None,
+    }
+
+
+def _invites_sign_in(request: HttpRequest, project: Project) -> bool:
+    """Anonymous visitors are told they can take part after signing in, when the phase allows."""
+    if request.user.is_authenticated:
+        return False
+    phase = project.phase
+    return phase == Phase.VOTING or (phase == Phase.IDEAS and project.allow_citizen_pins)
+
+
+def _login_url(request: HttpRequest, next_url: str) -> str:
+    return f"{resolve_url(settings.LOGIN_URL)}?next={quote(next_url, safe='/')}"
+
+
+def _next_url(request: HttpRequest, *, default: str) -> str:
+    """Where a form sends people back to: only a path of this site."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _picker_options(places: list[Place]) -> dict[str, Any]:
+    return {
+        "form": "proposal-form",
+        "status": "place-status",
+        "places": {p.key: [p.lon, p.lat] for p in places},
+        "labels": {
+            "outside": _(
+                "This place lies outside the project area (the outlined area on the map). "
+                "Please click inside it."
+            ),
+            "chosen": _(
+                "Place chosen: latitude %(lat)s, longitude %(lon)s. Now describe your idea below."
+            ),
+            "chosen_place": _("Place chosen: %(name)s."),
+            "marker": _("Your new proposal"),
         },
-    )
+    }
+
+
+def _reply_parent(form: CommentForm | None, tree: list[dict[str, Any]]) -> int | None:
+    """The comment whose reply form shows a refused reply again; else the main form shows it."""
+    if form is None or not form.is_bound:
+        return None
+    try:
+        parent = int(form.data.get("parent") or 0)
+    except ValueError:
+        return None
+    return parent if any(node["comment"].pk == parent for node in tree) else None
 
 
 def _comment_tree(comments: Any) -> list[dict[str, Any]]:

@@ -14,6 +14,8 @@ LEAFLET_HEAT=0.2.0
 LEAFLET_DRAW=1.0.4
 # Accessibility checks in the browser tests: injected by the tests only, no page links it.
 AXE_CORE=4.14.1
+# Vector tiles of proposals on the citizen map when a project has very many pins.
+VECTORGRID=1.3.0
 
 dest=static/vendor
 work=$(mktemp -d)
@@ -32,10 +34,11 @@ fetch ol "$OL"
 fetch leaflet.heat "$LEAFLET_HEAT"
 fetch leaflet-draw "$LEAFLET_DRAW"
 fetch axe-core "$AXE_CORE"
+fetch leaflet.vectorgrid "$VECTORGRID"
 
 rm -rf "$dest"
 mkdir -p "$dest/leaflet/images" "$dest/leaflet.markercluster" "$dest/jquery" "$dest/ol" \
-  "$dest/leaflet.heat" "$dest/leaflet-draw/images" "$dest/axe-core"
+  "$dest/leaflet.heat" "$dest/leaflet-draw/images" "$dest/axe-core" "$dest/leaflet.vectorgrid"
 
 src="$work/leaflet/package/dist"
 cp "$src/leaflet.js" "$src/leaflet.css" "$dest/leaflet/"
@@ -66,10 +69,15 @@ echo "Leaflet.draw $LEAFLET_DRAW, MIT licence, (c) 2012-2017 Jon West, Jacob Toy
 cp "$work/axe-core/package/axe.min.js" "$dest/axe-core/"
 cp "$work/axe-core/package/LICENSE" "$dest/axe-core/LICENSE"
 
+# The bundled build carries its protobuf and vector-tile decoders. The package has no licence
+# file; its README ends with the licence (Beerware), which we keep from "## Legalese" on.
+cp "$work/leaflet.vectorgrid/package/dist/Leaflet.VectorGrid.bundled.js" "$dest/leaflet.vectorgrid/"
+sed -n '/^## Legalese/,$p' "$work/leaflet.vectorgrid/package/README.md" > "$dest/leaflet.vectorgrid/LICENSE"
+
 # The bundles end with a sourceMappingURL comment; the maps are not vendored, so browsers' dev
 # tools would ask for files that do not exist.
 sed -i '/^\/\/# sourceMappingURL=/d' "$dest/leaflet/leaflet.js" "$dest/leaflet.markercluster/leaflet.markercluster.js" \
-  "$dest/ol/ol.js"
+  "$dest/ol/ol.js" "$dest/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.js"
 
 # Some tarballs mark plain files executable; the copies are data.
 find "$dest" -type f -exec chmod 644 {} +
@@ -82,5 +90,6 @@ ol $OL
 leaflet.heat $LEAFLET_HEAT
 leaflet-draw $LEAFLET_DRAW
 axe-core $AXE_CORE
+leaflet.vectorgrid $VECTORGRID
 EOF
 du -sh "$dest"

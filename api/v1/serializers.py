@@ -17,6 +17,7 @@ from rest_framework import serializers
 from rest_framework.utils.urls import replace_query_param
 from rest_framework_gis.fields import GeometryField
 
+from accounts.selectors import display_name
 from api.pages import project_path
 from api.pagination import DEFAULT_LIMIT, GEOJSON, MAX_ID, MAX_LIMIT, MAX_OFFSET
 from geo.validation import parse_bbox
@@ -292,10 +293,7 @@ class ProjectDetailSerializer(ProjectSerializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(
-        source="author.username",
-        read_only=True,
-        allow_null=True,
+    author = serializers.SerializerMethodField(
         help_text=_("The author's display name; null once the account is deleted."),
     )
 
@@ -303,6 +301,10 @@ class CommentSerializer(serializers.ModelSerializer):
         model = Comment
         fields = ["id", "proposal", "parent", "author", "body", "created_at"]
         read_only_fields = fields
+
+    def get_author(self, comment: Comment) -> str | None:
+        # The public name only: never the login name or the e-mail address.
+        return display_name(comment.author) if comment.author_id is not None else None
 
 
 class VoteSerializer(serializers.ModelSerializer):

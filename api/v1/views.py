@@ -118,6 +118,8 @@ class SiteViewSet(GeoJSONViewSet):
 class ProposalViewSet(GeoJSONViewSet):
     """Proposals on the map (citizens' pins and the city's options) as GeoJSON."""
 
+    throttle_scope = "pins"  # writes only: accounts.ratelimit.WriteThrottle
+
     @extend_schema(
         parameters=[s.ProposalQuerySerializer],
         responses={(200, GEOJSON): s.ProposalCollectionSerializer, 400: BAD_REQUEST},
@@ -199,6 +201,7 @@ class CommentViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericVie
     serializer_class = s.CommentSerializer
     queryset = Comment.objects.none()
     parser_classes = [CappedJSONParser]
+    throttle_scope = "comments"
 
     @extend_schema(
         parameters=[s.CommentQuerySerializer],
@@ -213,7 +216,9 @@ class CommentViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericVie
         proposal = query.validated_data["proposal"]
         if not proposals_visible_to(self.request.user).filter(pk=proposal).exists():
             raise Http404(_("There is no such proposal, or it is not public."))
-        return Comment.objects.filter(proposal=proposal, is_hidden=False).select_related("author")
+        return Comment.objects.filter(proposal=proposal, is_hidden=False).select_related(
+            "author__profile"
+        )
 
     @extend_schema(
         request=s.CommentCreateSerializer,
@@ -234,6 +239,7 @@ class VoteViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericViewSe
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [CappedJSONParser]
     lookup_field = "proposal"
+    throttle_scope = "votes"
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self) -> QuerySet[Vote]:

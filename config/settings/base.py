@@ -8,6 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.mail import email_settings
+from config.security import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -30,15 +32,20 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "allauth",
+    "allauth.account",
+    "csp",
     "geo",
     "locations",
     "proposals",
     "api",
     "audit",
+    "accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -46,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,7 +106,10 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles")))
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "proposals:home"
+# Links in e-mails need the site's address; requests are not at hand when a service sends them.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -120,6 +131,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    # Writes of views with a `throttle_scope` count against RATE_LIMITS (accounts/ratelimit.py).
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.ratelimit.WriteThrottle"],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -141,12 +154,80 @@ MAP_TILE_ATTRIBUTION = env_str(
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
 )
 MAP_TILE_MAX_ZOOM = env_int("MAP_TILE_MAX_ZOOM", 19)
+# Above this many pins a project map draws vector tiles (/api/v1/tiles/) instead of markers.
+MAP_VECTOR_TILE_THRESHOLD = env_int("MAP_VECTOR_TILE_THRESHOLD", 5000)
 if "{z}" not in MAP_TILE_URL or not urlsplit(MAP_TILE_URL).scheme.startswith("http"):
     raise ImproperlyConfigured("MAP_TILE_URL must be an http(s) URL template containing {z}.")
+
+# Security headers (config/security.py): no origin but ours, except the tile server for images.
+CONTENT_SECURITY_POLICY = content_security_policy(MAP_TILE_URL)
+PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
+
+# Accounts (django-allauth): sign-up with a confirmed e-mail address, login by e-mail or username.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_USER_DISPLAY = "accounts.selectors.display_name"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Mitmachkarte] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_LOGOUT_REDIRECT_URL = "proposals:home"
+ACCOUNT_SESSION_REMEMBER = None  # the login form asks
+# allauth's own limits (per client IP, or per e-mail address as "key"), kept in CACHES.
+ACCOUNT_RATE_LIMITS = {
+    "signup": env_str("RATE_LIMIT_SIGNUP", "20/m/ip,100/h/ip"),
+    "login": env_str("RATE_LIMIT_LOGIN", "30/m/ip"),
+    "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "reset_password": env_str("RATE_LIMIT_PASSWORD_RESET", "20/m/ip,5/m/key"),
+}
+# Behind a reverse proxy the client's address is the n-th from the right in X-Forwarded-For.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Our limits on writes, per signed-in person, counted in the database (accounts/ratelimit.py):
+# "count/period", period in s, m, h or d (e.g. "60/m", "10/5m"); empty means no limit.
+RATE_LIMITS = {
+    "pins": env_str("RATE_LIMIT_PINS", "10/m"),
+    "comments": env_str("RATE_LIMIT_COMMENTS", "10/m"),
+    "votes": env_str("RATE_LIMIT_VOTES", "60/m"),
+    "reports": env_str("RATE_LIMIT_REPORTS", "10/m"),
+}
+
+# allauth's counters (and anything else cached) must be shared by all app server processes: the
+# database. Room enough that culling never drops live counters.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "mmk_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+
+# E-mail: the console in development, SMTP in production (EMAIL_URL or EMAIL_HOST & co.), or
+# files in a folder (EMAIL_BACKEND_FILE_PATH, for browser tests). See config/mail.py.
+_EMAIL = email_settings(debug=DEBUG)
+EMAIL_BACKEND = _EMAIL.backend
+if _EMAIL.file_path:
+    EMAIL_FILE_PATH = _EMAIL.file_path
+EMAIL_HOST = _EMAIL.host
+EMAIL_PORT = _EMAIL.port
+EMAIL_HOST_USER = _EMAIL.user
+EMAIL_HOST_PASSWORD = _EMAIL.password
+EMAIL_USE_TLS = _EMAIL.use_tls
+EMAIL_USE_SSL = _EMAIL.use_ssl
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Mitmachkarte <mitmachkarte@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "level": env_str("DJANGO_LOG_LEVEL", "INFO")}
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.ratelimit import limit
 from audit.models import AuditEntry
 from geo import analysis
 from locations.models import Site
@@ -374,6 +375,7 @@ def analysis_page(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@limit("reports")
 def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind == "vorschlag":
         proposal = get_object_or_404(Proposal.objects.select_related("project"), pk=pk)
@@ -399,7 +401,7 @@ def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Thank you. The moderators will look at it."))
                 return HttpResponseRedirect(proposal.get_absolute_url())
-        status = 429 if _code(form, "rate_limited") else 400
+        status = 400
     return render(
         request,
         "workspace/report.html",
@@ -438,7 +440,3 @@ def _next(request: HttpRequest) -> str | None:
     """A same-site path to return to (the moderation queue posts from its own page)."""
     target = request.POST.get("next", "")
     return target if target.startswith("/") and not target.startswith("//") else None
-
-
-def _code(form: Any, code: str) -> bool:
-    return any(e.code == code for errors in form.errors.as_data().values() for e in errors)

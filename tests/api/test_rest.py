@@ -13,6 +13,8 @@ from django.test import Client
 from django.utils import timezone, translation
 from django.utils.crypto import get_random_string
 
+from accounts.models import Profile
+from accounts.selectors import display_name
 from api.exceptions import exception_handler
 from geo.models import Area
 from locations.models import Site
@@ -700,6 +702,7 @@ def test_malformed_bodies_are_refused_cleanly(client, citizen, body, content_typ
 def test_comments_list_shows_visible_comments_with_display_names(client):
     proposal = ProposalFactory()
     author = UserFactory(username="anna", email="anna@example.org")
+    Profile.objects.create(user=author, display_name="Anna aus der Altstadt")
     first = CommentFactory(proposal=proposal, author=author, body="Super")
     CommentFactory(proposal=proposal, is_hidden=True, body="Unsinn")
     reply = CommentFactory(proposal=proposal, parent=first, author=None)
@@ -714,7 +717,7 @@ def test_comments_list_shows_visible_comments_with_display_names(client):
         "id": first.pk,
         "proposal": proposal.pk,
         "parent": None,
-        "author": "anna",
+        "author": "Anna aus der Altstadt",
         "body": "Super",
         "created_at": page["results"][0]["created_at"],
     }
@@ -747,7 +750,9 @@ def test_citizen_comments_and_replies(client, citizen):
     assert response.status_code == 201, response.content
     comment = Comment.objects.get()
     assert response.json()["id"] == comment.pk
-    assert response.json()["author"] == "citizen"
+    # No display name chosen: the neutral name, never the login name or the address.
+    with translation.override("de"):
+        assert response.json()["author"] == display_name(citizen) == f"Teilnehmer:in #{citizen.pk}"
     assert comment.body == "Gute Idee!"
     reply = post(client, COMMENTS, {"proposal": proposal.pk, "body": "Ja", "parent": comment.pk})
     assert reply.status_code == 201

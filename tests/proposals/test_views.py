@@ -349,8 +349,9 @@ def test_project_page_queries_for_a_signed_in_citizen(
     project = _project_with(n)
     client.force_login(citizen)
 
-    # session, user, groups (rules), then the five of an anonymous visit
-    with django_assert_num_queries(8):
+    # session, user, groups (rules), then the five of an anonymous visit; and the pin form's:
+    # confirmed e-mail (rules), the gazetteer's sites and districts, categories (twice)
+    with django_assert_num_queries(13):
         client.get(project.get_absolute_url())
 
 
@@ -375,6 +376,7 @@ def test_proposal_page_queries_do_not_grow_with_comments(
         parent = CommentFactory(proposal=proposal)
         CommentFactory(proposal=proposal, parent=parent)
 
-    # the proposal with its project, category, site, author and counts; the comments
-    with django_assert_num_queries(2):
+    # the proposal with its project, category, site, author and counts; the comments; the
+    # city's official responses
+    with django_assert_num_queries(3):
         client.get(proposal.get_absolute_url())

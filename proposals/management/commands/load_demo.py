@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -122,9 +123,17 @@ def account_ensure(
     if not user.check_password(password):
         user.set_password(password)
     user.save()
+    _confirm_email(user)
     if account.role != ADMIN:
         user.groups.add(groups[account.role])
     return account.username, label, password
+
+
+def _confirm_email(user: Any) -> None:
+    """Demo accounts count as confirmed (allauth's record): they sign in and take part at once."""
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"primary": True, "verified": True}
+    )
 
 
 class DemoLoader:
@@ -196,6 +205,7 @@ class DemoLoader:
             user.set_unusable_password()
             user.full_clean()
             user.save()
+            _confirm_email(user)
             user.groups.add(self.citizens)
             self.users[username] = user
         self._count("participants", len(usernames))
@@ -220,6 +230,7 @@ class DemoLoader:
             results_visibility=spec["results_visibility"],
             allow_citizen_pins=spec["allow_citizen_pins"],
             moderation=spec["moderation"],
+            office=spec.get("office", ""),
         )
         # There is no project service yet: planners set projects up in the admin, which
         # validates the same way.

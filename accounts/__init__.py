@@ -1,0 +1,1 @@
+"""Accounts: sign-up and login (django-allauth), public profiles, own data export and deletion."""

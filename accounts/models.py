@@ -1,0 +1,81 @@
+"""A person's public profile: the name shown with their contributions (never the e-mail)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinLengthValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+# Letters of any script, digits, spaces and a few joiners; no "@", so no address can pose as one.
+display_name_characters = RegexValidator(
+    r"^[\w][\w .'\-]*[\w.]$",
+    _("Use letters, digits, spaces, dots, hyphens and apostrophes; no @ or other symbols."),
+    code="display_name_characters",
+)
+# Names that would make a citizen look like the city speaking.
+RESERVED_NAMES = {"admin", "administrator", "moderation", "moderator", "stadt", "stadtverwaltung"}
+
+
+def not_reserved(value: str) -> None:
+    if value.strip().lower() in RESERVED_NAMES:
+        raise ValidationError(_("This name is reserved."), code="display_name_reserved")
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="profile",
+    )
+    display_name = models.CharField(
+        _("display name"),
+        max_length=40,
+        blank=True,
+        validators=[MinLengthValidator(3), display_name_characters, not_reserved],
+        help_text=_(
+            "Shown with your proposals and comments. Leave it empty to appear as "
+            "“Participant #number”."
+        ),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+        constraints = [
+            # "Anna" and "anna" would be the same person to a reader.
+            models.UniqueConstraint(
+                Lower("display_name"),
+                condition=~Q(display_name=""),
+                name="profile_display_name_unique_ci",
+                violation_error_message=_("This display name is already taken."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or str(self.user_id)
+
+
+class RateCounter(models.Model):
+    """How many writes one client made in one scope during the current window.
+
+    One row per scope and client, counted up by a single atomic upsert (accounts/ratelimit.py),
+    so all app server processes share the count exactly.
+    """
+
+    key = models.CharField(_("scope and client"), max_length=200, primary_key=True)
+    window_index = models.BigIntegerField(_("window"))
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("rate counter")
+        verbose_name_plural = _("rate counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -1,0 +1,144 @@
+"""Rate limits on writes, counted in the database so that every app server process shares them.
+
+Scopes and rates are the setting RATE_LIMITS (`{"votes": "60/m", …}`); a person is counted by
+account, an anonymous client by address. Each hit is one atomic upsert of a counter row (no
+read-then-write race between workers). Windows are fixed: a burst across a window's edge may get
+up to twice the rate — the limit is a brake on floods, not a quota. Use `limit(scope)` on form
+views, `throttle_scope` on API views. (allauth's limits on sign-up and login use CACHES.)
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from allauth.account.adapter import get_adapter
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from accounts.models import RateCounter
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\w*\s*$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MESSAGE = _("Too many requests in a short time. Please wait a moment and try again.")
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+
+def parse_rate(text: str) -> Rate | None:
+    """`"60/m"`, `"10/5m"`, `"1000/h"`, `"60/min"`; empty (or a count of 0) means no limit."""
+    if not text.strip():
+        return None
+    match = _RATE.match(text)
+    if match is None:
+        raise ImproperlyConfigured(f"A rate limit looks like 60/m or 10/5m, not {text!r}.")
+    count, multiple, unit = match.groups()
+    if int(count) == 0:
+        return None
+    return Rate(int(count), int(multiple or 1) * _SECONDS[unit])
+
+
+def rate_for(scope: str) -> Rate | None:
+    try:
+        return parse_rate(settings.RATE_LIMITS[scope])
+    except KeyError as exc:
+        raise ImproperlyConfigured(f"RATE_LIMITS has no scope {scope!r}.") from exc
+
+
+def client_key(request: HttpRequest) -> str:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    # allauth's reading of the address honours ALLAUTH_TRUSTED_PROXY_COUNT behind a proxy.
+    return f"ip:{get_adapter().get_client_ip(request)}"
+
+
+def hit(scope: str, key: str, *, now: float | None = None) -> int | None:
+    """Count one write; None if it is within the limit, else the seconds until it is again."""
+    rate = rate_for(scope)
+    if rate is None:
+        return None
+    now = time.time() if now is None else now
+    window = int(now // rate.seconds)
+    table = RateCounter._meta.db_table
+    with connection.cursor() as cursor:
+        # A new window starts the count again; the row is locked for the moment of the update.
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (key, window_index, count) VALUES (%s, %s, 1)
+            ON CONFLICT (key) DO UPDATE SET
+                count = CASE WHEN {table}.window_index = EXCLUDED.window_index
+                             THEN {table}.count + 1 ELSE 1 END,
+                window_index = EXCLUDED.window_index
+            RETURNING count
+            """,  # noqa: S608 -- the table name is ours, the values are parameters
+            [f"{scope}:{key}"[:200], window],
+        )
+        (count,) = cursor.fetchone()
+    if count <= rate.count:
+        return None
+    return max(1, int((window + 1) * rate.seconds - now))
+
+
+def too_many_requests(request: HttpRequest, retry_after: int | None = None) -> HttpResponse:
+    """The page for a refused form; allauth renders the same template (429.html) for its own."""
+    response = render(request, "429.html", {"message": MESSAGE}, status=429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def limit(scope: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Decorator for form views: writes (not GET/HEAD) beyond the scope's rate get a 429 page."""
+
+    rate_for(scope)  # a typo in the scope fails at import, not at the first write
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in SAFE_METHODS:
+                retry_after = hit(scope, client_key(request))
+                if retry_after is not None:
+                    return too_many_requests(request, retry_after)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class RateLimited(exceptions.Throttled):
+    default_detail = MESSAGE
+
+
+class WriteThrottle(BaseThrottle):
+    """DRF throttle for views with a `throttle_scope`: counts their writes against RATE_LIMITS.
+
+    Reads are never counted. The same counters as `limit()`, so a vote through a page and one
+    through the API draw on the same allowance.
+    """
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        scope = getattr(view, "throttle_scope", None)
+        if not scope or request.method in SAFE_METHODS:
+            return True
+        retry_after = hit(scope, client_key(request))
+        if retry_after is not None:
+            raise RateLimited(wait=retry_after)
+        return True

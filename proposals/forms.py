@@ -1,0 +1,143 @@
+"""Forms of the participation pages: they parse input for one service call each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from itertools import groupby
+from typing import Any, cast
+
+from django import forms
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from geo.crs import STORAGE_SRID
+from proposals.models import Category, Project, Proposal
+from proposals.selectors import Place
+
+
+class ProposalForm(forms.Form):
+    """A pin: what it is about, and where — by map click, from the list of places, or as numbers.
+
+    The map only fills in the number fields (and clears the list), so the form works the same
+    with a mouse, with a keyboard and without JavaScript.
+    """
+
+    # Where first, then what: the order of the page (and so of the error summary).
+    place = forms.ChoiceField(
+        label=_("Choose a place from the list"),
+        required=False,
+        help_text=_("Squares, sites and districts inside the project area."),
+    )
+    lon = forms.FloatField(
+        label=_("Longitude (east)"),
+        required=False,
+        min_value=-180,
+        max_value=180,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        help_text=_("Decimal degrees, e.g. 7.7689"),
+    )
+    lat = forms.FloatField(
+        label=_("Latitude (north)"),
+        required=False,
+        min_value=-90,
+        max_value=90,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        help_text=_("Decimal degrees, e.g. 49.4447"),
+    )
+
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=Proposal._meta.get_field("title").max_length,
+        help_text=_("A short name for your idea, e.g. “Benches in the shade”."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=Proposal._meta.get_field("description").max_length,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What should happen here, and for whom? (optional)"),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=_("No category"),
+    )
+    # The service's field names, as this form shows them.
+    SERVICE_FIELDS = {"location": "place"}
+
+    def __init__(
+        self, *args: Any, project: Project, places: Iterable[Place], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.places = {p.key: p for p in places}
+        category = cast(forms.ModelChoiceField, self.fields["category"])
+        category.queryset = project.categories.all()
+        if not project.categories.exists():
+            del self.fields["category"]
+        grouped: list[Any] = [("", _("— none, I use the map or coordinates —"))]
+        for group, entries in groupby(self.places.values(), key=lambda p: p.group):
+            grouped.append((group, [(p.key, p.name) for p in entries]))
+        cast(forms.ChoiceField, self.fields["place"]).choices = grouped
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        assert data is not None  # noqa: S101 - Form.clean returns its cleaned_data
+        lon, lat, key = data.get("lon"), data.get("lat"), data.get("place")
+        # A coordinate field with its own error already said what is wrong with it.
+        if "lon" in self.errors or "lat" in self.errors:
+            return data
+        if (lon is None) != (lat is None):
+            missing = "lat" if lat is None else "lon"
+            self.add_error(missing, _("Enter both longitude and latitude."))
+        elif key and lon is not None:
+            self.add_error(
+                "place", _("Choose either a place from the list or coordinates, not both.")
+            )
+        elif key:
+            place = self.places[key]
+            data["location"] = Point(place.lon, place.lat, srid=STORAGE_SRID)
+        elif lon is not None:
+            data["location"] = Point(lon, lat, srid=STORAGE_SRID)
+        else:
+            self.add_error(
+                "place",
+                _(
+                    "Choose a place: click the map inside the project area, choose a place "
+                    "from the list, or enter coordinates."
+                ),
+            )
+        return data
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "description": data["description"],
+            "category": data.get("category"),
+            "location": data["location"],
+        }
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your comment"),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    SERVICE_FIELDS = {"parent": "body"}
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal as the form's field errors; unknown fields become form-wide errors."""
+    mapping: Mapping[str, str] = getattr(form, "SERVICE_FIELDS", {})
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        target = mapping.get(field, field)
+        form.add_error(target if target in form.fields else None, errors)
