@@ -17,6 +17,7 @@ from geo.models import Area
 from geo.validation import as_storage_multipolygon, point_from_lonlat
 from locations.models import Site
 from proposals.models import Category, Project, Proposal
+from proposals.selectors import current_tallies
 
 # A hand-drawn polygon has tens of vertices; this leaves room and stops absurd requests.
 MAX_POLYGON_CHARS = 100_000
@@ -236,3 +237,50 @@ class NotificationSettingsForm(forms.Form):
         label=gettext_lazy("E-mail me when the city answers or moderates my contributions"),
         required=False,
     )
+
+
+class TallyForm(forms.Form):
+    """Paper ballots of one event: the event, the ballots, and the votes per option.
+
+    One number field per option (`option_<id>`), so the form reads like the paper tally sheet.
+    Choosing an earlier record under "corrects" makes this a correction that supersedes it.
+    """
+
+    event_name = forms.CharField(label=gettext_lazy("Event"), max_length=200)
+    place = forms.CharField(label=gettext_lazy("Place"), max_length=200, required=False)
+    event_date = forms.DateField(
+        label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ballots = forms.IntegerField(label=gettext_lazy("Ballots cast"), min_value=0)
+    counted_by = forms.CharField(label=gettext_lazy("Counted by"), max_length=200)
+    note = forms.CharField(
+        label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    supersedes = forms.ModelChoiceField(
+        label=gettext_lazy("Corrects the record"),
+        queryset=None,
+        required=False,
+        empty_label=gettext_lazy("(none: a new event)"),
+    )
+    correction_reason = forms.CharField(
+        label=gettext_lazy("Reason for the correction"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, project: Project, options: list[Proposal], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["supersedes"].queryset = current_tallies(project).order_by("event_date")  # type: ignore[attr-defined]
+        self.option_fields = []
+        for option in options:
+            name = f"option_{option.pk}"
+            self.fields[name] = forms.IntegerField(
+                label=option.title, min_value=0, initial=0, required=True
+            )
+            self.option_fields.append(name)
+
+    def counts(self) -> dict[int, int]:
+        return {
+            int(name.removeprefix("option_")): self.cleaned_data[name]
+            for name in self.option_fields
+        }

@@ -17,6 +17,8 @@ urlpatterns = [
     ),
     path("planung/moderation/", views.moderation, name="moderation"),
     path("planung/analyse/", views.analysis_page, name="analysis"),
+    path("planung/stimmzettel/", views.tally_projects, name="tally-projects"),
+    path("planung/projekte/<slug:slug>/stimmzettel/", views.tallies, name="tallies"),
     path("melden/<str:kind>/<int:pk>/", views.report, name="report"),
     path("benachrichtigungen/", views.notification_settings, name="notifications"),
     path(

@@ -26,8 +26,17 @@ from audit.models import AuditEntry
 from geo import analysis
 from locations.models import Site
 from proposals import notifications, review, rules
-from proposals.models import Comment, NotificationSettings, Proposal, Report
+from proposals.models import (
+    Comment,
+    NotificationSettings,
+    PaperTally,
+    Phase,
+    Project,
+    Proposal,
+    Report,
+)
 from proposals.selectors import with_counts
+from proposals.services import tally_record
 from proposals.workspace import maps
 from proposals.workspace.forms import (
     DuplicateForm,
@@ -36,6 +45,7 @@ from proposals.workspace.forms import (
     ModerationForm,
     NotificationSettingsForm,
     ReportForm,
+    TallyForm,
     TransitionForm,
     WorkspaceFilterForm,
 )
@@ -440,3 +450,68 @@ def _next(request: HttpRequest) -> str | None:
     """A same-site path to return to (the moderation queue posts from its own page)."""
     target = request.POST.get("next", "")
     return target if target.startswith("/") and not target.startswith("//") else None
+
+
+# Paper ballots: planners record what was counted at events; corrections supersede.
+
+
+@require_safe
+@planner_required
+def tally_projects(request: HttpRequest) -> HttpResponse:
+    projects = [
+        p
+        for p in Project.objects.filter(is_published=True).order_by("-voting_start", "title")
+        if p.phase in (Phase.VOTING, Phase.CLOSED)
+    ]
+    return render(request, "workspace/tally_projects.html", {"projects": projects})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@planner_required
+def tallies(request: HttpRequest, slug: str) -> HttpResponse:
+    project = get_object_or_404(Project, slug=slug)
+    options = list(
+        Proposal.objects.filter(project=project, visibility=Proposal.Visibility.PUBLISHED).order_by(
+            "title", "pk"
+        )
+    )
+    form = TallyForm(
+        request.POST if request.method == "POST" else None, project=project, options=options
+    )
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                tally_record(
+                    actor=request.user,
+                    project=project,
+                    event_name=data["event_name"],
+                    place=data["place"],
+                    event_date=data["event_date"],
+                    ballots=data["ballots"],
+                    counted_by=data["counted_by"],
+                    note=data["note"],
+                    counts=form.counts(),
+                    supersedes=data["supersedes"],
+                    correction_reason=data["correction_reason"],
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("The paper ballots are recorded."))
+                return HttpResponseRedirect(request.path)
+        status = 400
+    history = (
+        PaperTally.objects.filter(project=project)
+        .select_related("recorded_by", "superseded_by")
+        .prefetch_related("counts__proposal")
+        .order_by("event_date", "recorded_at", "pk")
+    )
+    context = {
+        "project": project,
+        "form": form,
+        "history": history,
+        "may_record": rules.may_record_tally(request.user, project),
+    }
+    return render(request, "workspace/tallies.html", context, status=status)

@@ -1,0 +1,19 @@
+"""Role checks for templates: the same predicates as everywhere, from proposals/rules.py."""
+
+from typing import Any
+
+from django import template
+
+from proposals import rules
+
+register = template.Library()
+
+
+@register.filter
+def is_planner(user: Any) -> bool:
+    return rules.is_planner(user)
+
+
+@register.filter
+def is_gis_staff(user: Any) -> bool:
+    return rules.is_gis_staff(user)
