@@ -39,8 +39,13 @@ case "$cmd" in
     if ! running; then
       mkdir -p "$sock"
       if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$sock"; touch "$log"; chown postgres "$log"; fi
-      as_owner "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 30 \
-        -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c fsync=${MMK_PG_FSYNC:-on}" start >/dev/null
+      if ! as_owner "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 30 \
+        -o "-p $port -k $sock -c listen_addresses=127.0.0.1" start >/dev/null; then
+        echo "The project's PostGIS did not start on port $port; the end of $log says:" >&2
+        tail -n 5 "$log" >&2
+        echo "(Another server on that port? Choose another one with MMK_PGPORT=…)" >&2
+        exit 1
+      fi
       echo "Started the project's PostGIS on 127.0.0.1:$port"
     fi
     # Idempotent: the role may create databases (the test runner needs that) but is no superuser;
