@@ -13,5 +13,5 @@ def districts() -> QuerySet[Area]:
 
 
 def district_at(point: Point) -> Area | None:
-    """The district covering a point; on a shared border the one with the lowest id, so it is stable."""
+    """The district covering a point; on a shared border the lowest id, so the answer is stable."""
     return districts().filter(geometry__covers=point).order_by("pk").first()

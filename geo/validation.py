@@ -47,7 +47,7 @@ def as_storage_point(geometry: GEOSGeometry | None, *, field: str = "location") 
 
 
 def as_storage_multipolygon(geometry: GEOSGeometry | None, *, field: str) -> MultiPolygon:
-    """A user polygon as a valid MultiPolygon in the storage CRS, or a field error saying why not."""
+    """A user polygon as a valid MultiPolygon in the storage CRS, or a field error saying why."""
     if geometry is None:
         raise ValidationError({field: _("A polygon is required.")}, code="required")
     if isinstance(geometry, Polygon):
@@ -76,7 +76,8 @@ def parse_bbox(raw: str, *, field: str = "bbox") -> Polygon:
         raise ValidationError(
             {
                 field: _(
-                    "Give the box as four numbers: min longitude, min latitude, max longitude, max latitude."
+                    "Give the box as four numbers: min longitude, min latitude, "
+                    "max longitude, max latitude."
                 )
             },
             code="invalid",

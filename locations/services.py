@@ -28,7 +28,7 @@ def site_save(
     is_approximate: bool = False,
     actor: Any = None,
 ) -> Site:
-    """Create a site, or update `site`. Without a location, the point goes on the outline's surface."""
+    """Create a site, or update `site`; without a location, the point goes on the outline."""
     site = site or Site(created_by=actor if getattr(actor, "is_authenticated", False) else None)
     site.outline = as_storage_multipolygon(outline, field="outline") if outline else None
     if location is None and site.outline is not None:

@@ -105,7 +105,7 @@ def current_tallies(project: Project) -> QuerySet[PaperTally]:
     return PaperTally.objects.filter(project=project, superseded_by__isnull=True)
 
 
-def results_queryset(project: Project) -> QuerySet[Proposal]:
+def results_queryset(project: Project) -> QuerySet[Any]:
     """Options of a project annotated with online, paper and total votes, rank and grand total.
 
     Every sum is computed by PostgreSQL; paper votes count only the current version of each

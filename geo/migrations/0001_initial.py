@@ -5,31 +5,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Area',
+            name="Area",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('slug', models.SlugField(max_length=200, unique=True, verbose_name='slug')),
-                ('kind', models.CharField(choices=[('city', 'City boundary'), ('district', 'District')], max_length=20, verbose_name='kind')),
-                ('geometry', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name='geometry')),
-                ('population', models.PositiveIntegerField(blank=True, help_text='Residents, where known.', null=True, verbose_name='population')),
-                ('external_id', models.CharField(blank=True, help_text='Identifier in the source data set, used when importing again.', max_length=100, null=True, unique=True, verbose_name='external id')),
-                ('source', models.CharField(blank=True, max_length=300, verbose_name='source')),
-                ('is_approximate', models.BooleanField(default=False, help_text='The outline is a simplification, not the official boundary.', verbose_name='approximate geometry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("slug", models.SlugField(max_length=200, unique=True, verbose_name="slug")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("city", "City boundary"), ("district", "District")],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "geometry",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        srid=4326, verbose_name="geometry"
+                    ),
+                ),
+                (
+                    "population",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Residents, where known.",
+                        null=True,
+                        verbose_name="population",
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="Identifier in the source data set, used when importing again.",
+                        max_length=100,
+                        null=True,
+                        unique=True,
+                        verbose_name="external id",
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=300, verbose_name="source")),
+                (
+                    "is_approximate",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The outline is a simplification, not the official boundary.",
+                        verbose_name="approximate geometry",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'area',
-                'verbose_name_plural': 'areas',
-                'ordering': ['kind', 'name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('geometry__isvalid', True)), name='area_geometry_valid')],
+                "verbose_name": "area",
+                "verbose_name_plural": "areas",
+                "ordering": ["kind", "name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("geometry__isvalid", True)), name="area_geometry_valid"
+                    )
+                ],
             },
         ),
     ]

@@ -7,141 +7,448 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('locations', '0001_initial'),
+        ("locations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('slug', models.SlugField(max_length=200, unique=True, verbose_name='slug')),
-                ('summary', models.CharField(max_length=500, verbose_name='summary')),
-                ('body', models.TextField(blank=True, verbose_name='information text')),
-                ('perimeter', django.contrib.gis.db.models.fields.MultiPolygonField(help_text='Pins must lie inside this area.', srid=4326, verbose_name='perimeter')),
-                ('is_published', models.BooleanField(default=False, help_text='Unpublished projects are drafts.', verbose_name='published')),
-                ('ideas_start', models.DateTimeField(blank=True, null=True, verbose_name='collecting ideas from')),
-                ('ideas_end', models.DateTimeField(blank=True, null=True, verbose_name='collecting ideas until')),
-                ('voting_start', models.DateTimeField(blank=True, null=True, verbose_name='voting from')),
-                ('voting_end', models.DateTimeField(blank=True, null=True, verbose_name='voting until')),
-                ('voting_mode', models.CharField(choices=[('support', 'Support (one vote per proposal, any number of proposals)'), ('single', 'Single choice (one option per person)'), ('budget', 'Budget (N votes per person, at most k per option)')], default='support', max_length=20, verbose_name='voting mode')),
-                ('votes_per_person', models.PositiveSmallIntegerField(blank=True, help_text='Budget mode: N.', null=True, verbose_name='votes per person')),
-                ('max_votes_per_option', models.PositiveSmallIntegerField(default=1, help_text='Budget mode: k.', verbose_name='votes per option at most')),
-                ('results_visibility', models.CharField(choices=[('live', 'Live, while voting is open'), ('after_close', 'After voting closes')], default='after_close', max_length=20, verbose_name='results are public')),
-                ('allow_citizen_pins', models.BooleanField(default=True, verbose_name='citizens may add pins')),
-                ('moderation', models.CharField(choices=[('pre', 'Pre-moderation: new proposals appear after approval'), ('post', 'Post-moderation: new proposals appear at once')], default='post', max_length=10, verbose_name='moderation')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("slug", models.SlugField(max_length=200, unique=True, verbose_name="slug")),
+                ("summary", models.CharField(max_length=500, verbose_name="summary")),
+                ("body", models.TextField(blank=True, verbose_name="information text")),
+                (
+                    "perimeter",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        help_text="Pins must lie inside this area.",
+                        srid=4326,
+                        verbose_name="perimeter",
+                    ),
+                ),
+                (
+                    "is_published",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Unpublished projects are drafts.",
+                        verbose_name="published",
+                    ),
+                ),
+                (
+                    "ideas_start",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="collecting ideas from"
+                    ),
+                ),
+                (
+                    "ideas_end",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="collecting ideas until"
+                    ),
+                ),
+                (
+                    "voting_start",
+                    models.DateTimeField(blank=True, null=True, verbose_name="voting from"),
+                ),
+                (
+                    "voting_end",
+                    models.DateTimeField(blank=True, null=True, verbose_name="voting until"),
+                ),
+                (
+                    "voting_mode",
+                    models.CharField(
+                        choices=[
+                            ("support", "Support (one vote per proposal, any number of proposals)"),
+                            ("single", "Single choice (one option per person)"),
+                            ("budget", "Budget (N votes per person, at most k per option)"),
+                        ],
+                        default="support",
+                        max_length=20,
+                        verbose_name="voting mode",
+                    ),
+                ),
+                (
+                    "votes_per_person",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Budget mode: N.",
+                        null=True,
+                        verbose_name="votes per person",
+                    ),
+                ),
+                (
+                    "max_votes_per_option",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="Budget mode: k.",
+                        verbose_name="votes per option at most",
+                    ),
+                ),
+                (
+                    "results_visibility",
+                    models.CharField(
+                        choices=[
+                            ("live", "Live, while voting is open"),
+                            ("after_close", "After voting closes"),
+                        ],
+                        default="after_close",
+                        max_length=20,
+                        verbose_name="results are public",
+                    ),
+                ),
+                (
+                    "allow_citizen_pins",
+                    models.BooleanField(default=True, verbose_name="citizens may add pins"),
+                ),
+                (
+                    "moderation",
+                    models.CharField(
+                        choices=[
+                            ("pre", "Pre-moderation: new proposals appear after approval"),
+                            ("post", "Post-moderation: new proposals appear at once"),
+                        ],
+                        default="post",
+                        max_length=10,
+                        verbose_name="moderation",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'project',
-                'verbose_name_plural': 'projects',
-                'ordering': ['-created_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('perimeter__isvalid', True)), name='project_perimeter_valid'), models.CheckConstraint(condition=models.Q(models.Q(('ideas_end__isnull', True), ('ideas_start__isnull', True)), ('ideas_start__lt', models.F('ideas_end')), _connector='OR'), name='project_ideas_window'), models.CheckConstraint(condition=models.Q(models.Q(('voting_end__isnull', True), ('voting_start__isnull', True)), ('voting_start__lt', models.F('voting_end')), _connector='OR'), name='project_voting_window'), models.CheckConstraint(condition=models.Q(('ideas_end__isnull', True), ('voting_start__isnull', True), ('ideas_end__lte', models.F('voting_start')), _connector='OR'), name='project_ideas_before_voting'), models.CheckConstraint(condition=models.Q(models.Q(('voting_mode', 'budget'), _negated=True), models.Q(('max_votes_per_option__lte', models.F('votes_per_person')), ('votes_per_person__gte', 1)), _connector='OR'), name='project_budget_parameters'), models.CheckConstraint(condition=models.Q(('max_votes_per_option__gte', 1)), name='project_max_votes_per_option_positive')],
+                "verbose_name": "project",
+                "verbose_name_plural": "projects",
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("perimeter__isvalid", True)),
+                        name="project_perimeter_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("ideas_end__isnull", True), ("ideas_start__isnull", True)),
+                            ("ideas_start__lt", models.F("ideas_end")),
+                            _connector="OR",
+                        ),
+                        name="project_ideas_window",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("voting_end__isnull", True), ("voting_start__isnull", True)),
+                            ("voting_start__lt", models.F("voting_end")),
+                            _connector="OR",
+                        ),
+                        name="project_voting_window",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ideas_end__isnull", True),
+                            ("voting_start__isnull", True),
+                            ("ideas_end__lte", models.F("voting_start")),
+                            _connector="OR",
+                        ),
+                        name="project_ideas_before_voting",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("voting_mode", "budget"), _negated=True),
+                            models.Q(
+                                ("max_votes_per_option__lte", models.F("votes_per_person")),
+                                ("votes_per_person__gte", 1),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="project_budget_parameters",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("max_votes_per_option__gte", 1)),
+                        name="project_max_votes_per_option_positive",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('slug', models.SlugField(max_length=100, verbose_name='slug')),
-                ('color', models.CharField(default='#1f6f8b', help_text='Hex colour, e.g. #1f6f8b.', max_length=7, verbose_name='colour')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='proposals.project', verbose_name='project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("slug", models.SlugField(max_length=100, verbose_name="slug")),
+                (
+                    "color",
+                    models.CharField(
+                        default="#1f6f8b",
+                        help_text="Hex colour, e.g. #1f6f8b.",
+                        max_length=7,
+                        verbose_name="colour",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="categories",
+                        to="proposals.project",
+                        verbose_name="project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'category',
-                'verbose_name_plural': 'categories',
-                'ordering': ['project', 'position', 'name'],
+                "verbose_name": "category",
+                "verbose_name_plural": "categories",
+                "ordering": ["project", "position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Proposal',
+            name="Proposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120, verbose_name='title')),
-                ('description', models.TextField(blank=True, max_length=5000, verbose_name='description')),
-                ('location', django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name='location')),
-                ('status', models.CharField(choices=[('submitted', 'Submitted'), ('under_review', 'Under review'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('implemented', 'Implemented')], default='submitted', max_length=20, verbose_name='status')),
-                ('visibility', models.CharField(choices=[('pending', 'Awaiting moderation'), ('published', 'Published'), ('hidden', 'Hidden by moderation')], default='published', max_length=20, verbose_name='visibility')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='proposals', to=settings.AUTH_USER_MODEL, verbose_name='author')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='proposals', to='proposals.category', verbose_name='category')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='proposals.project', verbose_name='project')),
-                ('site', models.ForeignKey(blank=True, help_text='Set for options the city puts up at its sites.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='proposals', to='locations.site', verbose_name='site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=120, verbose_name="title")),
+                (
+                    "description",
+                    models.TextField(blank=True, max_length=5000, verbose_name="description"),
+                ),
+                (
+                    "location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        srid=4326, verbose_name="location"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under review"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("implemented", "Implemented"),
+                        ],
+                        default="submitted",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting moderation"),
+                            ("published", "Published"),
+                            ("hidden", "Hidden by moderation"),
+                        ],
+                        default="published",
+                        max_length=20,
+                        verbose_name="visibility",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="proposals",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="author",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="proposals",
+                        to="proposals.category",
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="proposals",
+                        to="proposals.project",
+                        verbose_name="project",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set for options the city puts up at its sites.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="proposals",
+                        to="locations.site",
+                        verbose_name="site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'proposal',
-                'verbose_name_plural': 'proposals',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "proposal",
+                "verbose_name_plural": "proposals",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(max_length=3000, verbose_name='comment')),
-                ('is_hidden', models.BooleanField(default=False, verbose_name='hidden by moderation')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='comments', to=settings.AUTH_USER_MODEL, verbose_name='author')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='proposals.comment', verbose_name='reply to')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='proposals.proposal', verbose_name='proposal')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField(max_length=3000, verbose_name="comment")),
+                (
+                    "is_hidden",
+                    models.BooleanField(default=False, verbose_name="hidden by moderation"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="comments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="author",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="replies",
+                        to="proposals.comment",
+                        verbose_name="reply to",
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="proposals.proposal",
+                        verbose_name="proposal",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'comment',
-                'verbose_name_plural': 'comments',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "comment",
+                "verbose_name_plural": "comments",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Vote',
+            name="Vote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weight', models.PositiveSmallIntegerField(default=1, verbose_name='votes')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='cast')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='proposals.project', verbose_name='project')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='proposals.proposal', verbose_name='proposal')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to=settings.AUTH_USER_MODEL, verbose_name='voter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("weight", models.PositiveSmallIntegerField(default=1, verbose_name="votes")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="cast")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to="proposals.project",
+                        verbose_name="project",
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to="proposals.proposal",
+                        verbose_name="proposal",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="voter",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'vote',
-                'verbose_name_plural': 'votes',
+                "verbose_name": "vote",
+                "verbose_name_plural": "votes",
             },
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(fields=('project', 'slug'), name='category_unique_slug'),
+            model_name="category",
+            constraint=models.UniqueConstraint(
+                fields=("project", "slug"), name="category_unique_slug"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.CheckConstraint(condition=models.Q(('color__regex', '^#[0-9a-fA-F]{6}$')), name='category_color_hex'),
+            model_name="category",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("color__regex", "^#[0-9a-fA-F]{6}$")), name="category_color_hex"
+            ),
         ),
         migrations.AddIndex(
-            model_name='proposal',
-            index=models.Index(fields=['project', 'visibility'], name='proposal_project_visible'),
+            model_name="proposal",
+            index=models.Index(fields=["project", "visibility"], name="proposal_project_visible"),
         ),
         migrations.AddConstraint(
-            model_name='comment',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('pk')), _negated=True), name='comment_not_own_parent'),
+            model_name="comment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("pk")), _negated=True),
+                name="comment_not_own_parent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='vote',
-            index=models.Index(fields=['project', 'user'], name='vote_project_user'),
+            model_name="vote",
+            index=models.Index(fields=["project", "user"], name="vote_project_user"),
         ),
         migrations.AddConstraint(
-            model_name='vote',
-            constraint=models.UniqueConstraint(fields=('user', 'proposal'), name='vote_one_per_user_proposal'),
+            model_name="vote",
+            constraint=models.UniqueConstraint(
+                fields=("user", "proposal"), name="vote_one_per_user_proposal"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vote',
-            constraint=models.CheckConstraint(condition=models.Q(('weight__gte', 1)), name='vote_weight_positive'),
+            model_name="vote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weight__gte", 1)), name="vote_weight_positive"
+            ),
         ),
     ]

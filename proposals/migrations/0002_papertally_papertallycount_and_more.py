@@ -6,54 +6,117 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('proposals', '0001_initial'),
+        ("proposals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PaperTally',
+            name="PaperTally",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_name', models.CharField(max_length=200, verbose_name='event')),
-                ('place', models.CharField(blank=True, max_length=200, verbose_name='place')),
-                ('event_date', models.DateField(verbose_name='date')),
-                ('ballots', models.PositiveIntegerField(verbose_name='ballots cast')),
-                ('counted_by', models.CharField(max_length=200, verbose_name='counted by')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('correction_reason', models.TextField(blank=True, verbose_name='reason for the correction')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='paper_tallies', to='proposals.project', verbose_name='project')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
-                ('supersedes', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by', to='proposals.papertally', verbose_name='corrects')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_name", models.CharField(max_length=200, verbose_name="event")),
+                ("place", models.CharField(blank=True, max_length=200, verbose_name="place")),
+                ("event_date", models.DateField(verbose_name="date")),
+                ("ballots", models.PositiveIntegerField(verbose_name="ballots cast")),
+                ("counted_by", models.CharField(max_length=200, verbose_name="counted by")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "correction_reason",
+                    models.TextField(blank=True, verbose_name="reason for the correction"),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="paper_tallies",
+                        to="proposals.project",
+                        verbose_name="project",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recorded by",
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="superseded_by",
+                        to="proposals.papertally",
+                        verbose_name="corrects",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'paper tally',
-                'verbose_name_plural': 'paper tallies',
-                'ordering': ['event_date', 'recorded_at', 'pk'],
+                "verbose_name": "paper tally",
+                "verbose_name_plural": "paper tallies",
+                "ordering": ["event_date", "recorded_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='PaperTallyCount',
+            name="PaperTallyCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('votes', models.PositiveIntegerField(verbose_name='votes')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='paper_counts', to='proposals.proposal', verbose_name='option')),
-                ('tally', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='counts', to='proposals.papertally', verbose_name='paper tally')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("votes", models.PositiveIntegerField(verbose_name="votes")),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="paper_counts",
+                        to="proposals.proposal",
+                        verbose_name="option",
+                    ),
+                ),
+                (
+                    "tally",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="counts",
+                        to="proposals.papertally",
+                        verbose_name="paper tally",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'paper votes for an option',
-                'verbose_name_plural': 'paper votes per option',
+                "verbose_name": "paper votes for an option",
+                "verbose_name_plural": "paper votes per option",
             },
         ),
         migrations.AddConstraint(
-            model_name='papertally',
-            constraint=models.CheckConstraint(condition=models.Q(('supersedes__isnull', True), models.Q(('correction_reason', ''), _negated=True), _connector='OR'), name='paper_tally_correction_has_reason'),
+            model_name="papertally",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("supersedes__isnull", True),
+                    models.Q(("correction_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="paper_tally_correction_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='papertallycount',
-            constraint=models.UniqueConstraint(fields=('tally', 'proposal'), name='paper_count_one_per_option'),
+            model_name="papertallycount",
+            constraint=models.UniqueConstraint(
+                fields=("tally", "proposal"), name="paper_count_one_per_option"
+            ),
         ),
     ]

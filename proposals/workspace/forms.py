@@ -16,7 +16,7 @@ from geo.analysis import MAX_DISTANCE_M, MAX_DUPLICATE_DISTANCE_M
 from geo.models import Area
 from geo.validation import as_storage_multipolygon, point_from_lonlat
 from locations.models import Site
-from proposals.models import Category, Project, Proposal
+from proposals.models import Category, PaperTally, Project, Proposal
 from proposals.selectors import current_tallies
 
 # A hand-drawn polygon has tens of vertices; this leaves room and stops absurd requests.
@@ -258,7 +258,7 @@ class TallyForm(forms.Form):
     )
     supersedes = forms.ModelChoiceField(
         label=gettext_lazy("Corrects the record"),
-        queryset=None,
+        queryset=PaperTally.objects.none(),  # the project's current records, set per form
         required=False,
         empty_label=gettext_lazy("(none: a new event)"),
     )

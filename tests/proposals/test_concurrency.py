@@ -83,14 +83,25 @@ def test_parallel_corrections_of_one_tally_keep_a_linear_history():
     (a,) = options(project, 1)
     planners = [planner() for _ in range(4)]
     first = tally_record(
-        actor=planners[0], project=project, event_name="Fest", event_date=date(2026, 4, 2),
-        ballots=10, counted_by="Team", counts={a.pk: 5},
+        actor=planners[0],
+        project=project,
+        event_name="Fest",
+        event_date=date(2026, 4, 2),
+        ballots=10,
+        counted_by="Team",
+        counts={a.pk: 5},
     )
 
     def correct(person, votes: int):
         return lambda: tally_record(
-            actor=person, project=project, event_name="Fest", event_date=date(2026, 4, 2),
-            ballots=10, counted_by="Team", counts={a.pk: votes}, supersedes=first,
+            actor=person,
+            project=project,
+            event_name="Fest",
+            event_date=date(2026, 4, 2),
+            ballots=10,
+            counted_by="Team",
+            counts={a.pk: votes},
+            supersedes=first,
             correction_reason="Nachgezählt",
         )
 

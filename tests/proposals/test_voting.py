@@ -131,9 +131,7 @@ def test_window_edges_are_judged_in_berlin_time(citizen):
     # Voting closes at midnight Berlin time on the night summer time begins (29 March 2026).
     start = datetime(2026, 3, 20, 9, 0, tzinfo=BERLIN)
     end = datetime(2026, 3, 29, 0, 0, tzinfo=BERLIN)
-    project = ProjectFactory(
-        ideas_start=None, ideas_end=None, voting_start=start, voting_end=end
-    )
+    project = ProjectFactory(ideas_start=None, ideas_end=None, voting_start=start, voting_end=end)
     (a,) = options(project, 1)
     with pytest.raises(PermissionDenied):
         vote_cast(user=citizen, proposal=a, now=start - timedelta(microseconds=1))
@@ -159,9 +157,15 @@ def test_moving_a_vote_after_closing_is_refused(citizen):
 
 def record(planner, project, counts, ballots=10, **kwargs) -> PaperTally:
     return tally_record(
-        actor=planner, project=project, event_name="Lautern blüht auf", place="Stiftsplatz",
-        event_date=date(2026, 4, 2), ballots=ballots, counted_by="Team herzlich digital",
-        counts=counts, **kwargs,
+        actor=planner,
+        project=project,
+        event_name="Lautern blüht auf",
+        place="Stiftsplatz",
+        event_date=date(2026, 4, 2),
+        ballots=ballots,
+        counted_by="Team herzlich digital",
+        counts=counts,
+        **kwargs,
     )
 
 
@@ -200,7 +204,9 @@ def test_tally_before_voting_starts_is_refused(planner_user):
     ],
     ids=["single-sum", "support-per-option", "budget-per-option", "budget-sum"],
 )
-def test_paper_votes_never_exceed_what_the_ballots_allow(planner_user, mode, params, counts, ballots):
+def test_paper_votes_never_exceed_what_the_ballots_allow(
+    planner_user, mode, params, counts, ballots
+):
     project = voting_project(voting_mode=mode, **params)
     a, b = options(project, 2)
     with pytest.raises(ValidationError) as exc:
@@ -229,7 +235,10 @@ def test_correction_supersedes_and_keeps_the_history(planner_user):
     a, b = options(project, 2)
     first = record(planner_user, project, {a.pk: 6, b.pk: 3})
     second = record(
-        planner_user, project, {a.pk: 5, b.pk: 4}, supersedes=first,
+        planner_user,
+        project,
+        {a.pk: 5, b.pk: 4},
+        supersedes=first,
         correction_reason="Stimmzettel doppelt gezählt",
     )
     assert list(current_tallies(project)) == [second]
@@ -266,7 +275,11 @@ def test_results_sum_online_and_current_paper_votes_with_ties(planner_user):
         vote_cast(user=voter, proposal=option)
     first = record(planner_user, project, {a.pk: 1, b.pk: 9, c.pk: 0}, ballots=10)
     record(
-        planner_user, project, {a.pk: 1, b.pk: 3, c.pk: 2}, ballots=10, supersedes=first,
+        planner_user,
+        project,
+        {a.pk: 1, b.pk: 3, c.pk: 2},
+        ballots=10,
+        supersedes=first,
         correction_reason="Falsch übertragen",
     )
     rows = {r.proposal_id: r for r in project_results(project)}
@@ -292,7 +305,7 @@ def test_results_rank_and_share(planner_user):
 
 def test_results_without_votes_are_zero(planner_user):
     project = voting_project()
-    (a,) = options(project, 1)
+    options(project, 1)
     (row,) = project_results(project)
     assert (row.online, row.paper, row.total, row.share, row.rank) == (0, 0, 0, 0.0, 1)
 
