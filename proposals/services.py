@@ -157,6 +157,7 @@ def vote_cast(*, user: Any, proposal: Proposal, now: datetime | None = None) -> 
     project = proposal.project
     with transaction.atomic():
         _lock_ballot(project, user)
+        _lock_open_option(proposal)
         mine = Vote.objects.filter(project=project, user=user)
         existing = mine.filter(proposal=proposal).first()
         if project.voting_mode == VotingMode.SINGLE:
@@ -197,6 +198,22 @@ def vote_withdraw(*, user: Any, proposal: Proposal, now: datetime | None = None)
             vote.save(update_fields=["weight"])
         else:
             vote.delete()
+
+
+def _lock_open_option(proposal: Proposal) -> None:
+    """Hold the proposal (FOR SHARE: voters do not wait for each other) and check it again.
+
+    A planner's merge or hiding locks the row FOR UPDATE; a vote arriving meanwhile waits here,
+    then sees the committed state, so it never lands on a proposal that just left the vote.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT visibility, merged_into_id FROM proposals_proposal WHERE id = %s FOR SHARE",
+            [proposal.pk],
+        )
+        row = cursor.fetchone()
+    if row is None or row[0] != Proposal.Visibility.PUBLISHED or row[1] is not None:
+        raise _refusal("proposal", _("This proposal no longer takes votes."), "not_open")
 
 
 def _lock_ballot(project: Project, user: Any) -> None:

@@ -5,13 +5,14 @@ releases them together, so the transactions really overlap in PostgreSQL.
 """
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Sum
 
 from proposals.models import PaperTally, Proposal, Vote, VotingMode
@@ -109,3 +110,46 @@ def test_parallel_corrections_of_one_tally_keep_a_linear_history():
     assert (ok, refused) == (1, 3)
     assert PaperTally.objects.filter(project=project).count() == 2
     assert PaperTally.objects.filter(superseded_by__isnull=True, project=project).count() == 1
+
+
+def test_a_vote_waiting_on_a_merge_is_refused_once_the_merge_commits():
+    from proposals import review
+
+    project = ProjectFactory(voting=True)
+    source, target = options(project, 2)
+    boss = planner()
+    voter = UserFactory()
+    merged = threading.Event()
+    may_commit = threading.Event()
+    outcome: list[object] = []
+
+    def merge() -> None:
+        try:
+            with transaction.atomic():
+                review.proposal_merge(actor=boss, source=source, target=target)
+                merged.set()
+                may_commit.wait(10)  # holds the proposal rows while the vote arrives
+        finally:
+            connections.close_all()
+
+    def vote() -> None:
+        merged.wait(10)
+        try:
+            vote_cast(user=voter, proposal=Proposal.objects.get(pk=source.pk))
+            outcome.append("stored")
+        except ValidationError as exc:
+            outcome.append(exc.error_dict["proposal"][0].code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=merge), threading.Thread(target=vote)]
+    for t in threads:
+        t.start()
+    merged.wait(10)
+    time.sleep(0.5)  # the vote has read the proposal as published and now waits on the lock
+    assert outcome == []
+    may_commit.set()
+    for t in threads:
+        t.join(20)
+    assert outcome == ["not_open"]
+    assert not Vote.objects.filter(proposal=source).exists()
