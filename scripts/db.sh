@@ -24,7 +24,7 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 running() { as_owner "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
-psql_super() { as_owner psql -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres "$@"; }
+psql_super() { PGOPTIONS="-c client_min_messages=warning" as_owner psql -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres "$@"; }
 
 case "$cmd" in
   start)
