@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from api.v1 import results, views
+from api.v1 import results, tiles, views
 
 app_name = "api-v1"
 
@@ -25,4 +25,9 @@ urlpatterns = [
         name="results-download",
     ),
     path("projects/<slug:slug>/tallies/", results.TalliesView.as_view(), name="tallies"),
+    path(
+        "tiles/proposals/<int:z>/<int:x>/<int:y>.mvt",
+        tiles.ProposalTileView.as_view(),
+        name="proposal-tiles",
+    ),
 ]

@@ -1,4 +1,5 @@
-/* Mitmachkarte: loads proposal pins from the API into a marker cluster layer.
+/* Mitmachkarte: loads proposal pins from the API into a marker cluster layer, or, when a
+ * project has more pins than the threshold, shows them as vector tiles with the same filters.
  *
  * Titles and other properties are user data: they reach the page only through textContent
  * and DOM attributes, never as HTML.
@@ -42,10 +43,13 @@
     // The API sends no vote count (null) while a project's results are not public.
     if (typeof props.vote_count === "number") {
       counts.appendChild(element("span", null, labels.votes + ": " + props.vote_count));
-      counts.appendChild(document.createTextNode(" · "));
     }
-    counts.appendChild(element("span", null, labels.comments + ": " + (props.comment_count || 0)));
-    root.appendChild(counts);
+    // Vector tiles carry no comment count: say nothing rather than a wrong zero.
+    if (typeof props.comment_count === "number") {
+      if (counts.childNodes.length) counts.appendChild(document.createTextNode(" · "));
+      counts.appendChild(element("span", null, labels.comments + ": " + props.comment_count));
+    }
+    if (counts.childNodes.length) root.appendChild(counts);
     if (href) {
       var more = element("a", "pin-popup__more", labels.open);
       more.href = href;
@@ -77,13 +81,61 @@
     if (node) node.textContent = text;
   }
 
+  /* Leaflet (>= 1.8) asks a clicked circle for its latLng, which VectorGrid's point symbols
+   * lack: without `getLatLng` Leaflet takes the click's own position instead. */
+  var TileGrid = L.VectorGrid && L.VectorGrid.Protobuf && L.VectorGrid.Protobuf.extend({
+    _createLayer: function (feat, pxPerExtent) {
+      var layer = L.VectorGrid.Protobuf.prototype._createLayer.call(this, feat, pxPerExtent);
+      if (layer) layer.getLatLng = null;
+      return layer;
+    }
+  });
+
+  function tileUrl(template, pageUrl) {
+    // The same filters as the GeoJSON pages: their query string, without paging.
+    var query = new URL(pageUrl, window.location.href).searchParams;
+    query.delete("limit");
+    query.delete("offset");
+    var rest = query.toString();
+    return template.split("?")[0] + (rest ? "?" + rest : "");
+  }
+
+  /* The proposals as vector tiles (SVG: Leaflet >= 1.8 broke VectorGrid's canvas clicks). */
+  function addTiles(map, tiles, pageUrl, labels) {
+    var layer = new TileGrid(tileUrl(tiles.url, pageUrl), {
+      rendererFactory: L.svg.tile,
+      interactive: true,
+      maxNativeZoom: tiles.maxZoom,
+      maxZoom: tiles.maxZoom,
+      fetchOptions: { credentials: "same-origin" },
+      vectorTileLayerStyles: {
+        proposals: function (props) {
+          var colour = COLOR.test(props.category_color || "") ? props.category_color : "#0b4f6c";
+          return { radius: 6, weight: 2, color: "#ffffff", fill: true, fillColor: colour, fillOpacity: 0.95 };
+        }
+      }
+    });
+    layer.on("click", function (event) {
+      var props = event.layer && event.layer.properties;
+      if (!props) return;
+      var id = parseInt(props.id, 10);
+      var shown = { title: props.title, vote_count: props.vote_count };
+      if (tiles.proposalUrl && id > 0) shown.url = tiles.proposalUrl.replace("{id}", String(id));
+      L.popup().setLatLng(event.latlng).setContent(popupContent(shown, labels)).openOn(map);
+    });
+    layer.addTo(map);
+    return layer;
+  }
+
   /* Adds a cluster layer to `map` and fills it page by page from `url` (rel=next links). */
   function loadPins(map, url, options) {
     var labels = options.labels || {};
     var status = options.statusElement;
+    var tiles = options.tiles;
     var group = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
     map.addLayer(group);
     var count = 0;
+    var first = true;
     setStatus(status, labels.loading);
 
     function fail() {
@@ -103,6 +155,17 @@
           return response.json();
         })
         .then(function (data) {
+          var matched = data.numberMatched;
+          if (first && tiles && TileGrid && typeof matched === "number" && matched > tiles.threshold) {
+            // Too many for markers: no further pages, the tiles show them all.
+            map.removeLayer(group);
+            addTiles(map, tiles, target, labels);
+            setStatus(status, String(labels.loaded_tiles).replace("%(count)s", String(matched)));
+            map.getContainer().setAttribute("data-pins-mode", "tiles");
+            map.getContainer().setAttribute("data-pins-loaded", String(matched));
+            return;
+          }
+          first = false;
           var markers = [];
           (data.features || []).forEach(function (feature) {
             var marker = toMarker(feature, labels);
@@ -118,6 +181,7 @@
           } else {
             var done = count === 0 ? labels.loaded_none : count === 1 ? labels.loaded_one : labels.loaded;
             setStatus(status, String(done).replace("%(count)s", String(count)));
+            map.getContainer().setAttribute("data-pins-mode", "markers");
             map.getContainer().setAttribute("data-pins-loaded", String(count));
           }
         })
