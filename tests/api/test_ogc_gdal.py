@@ -185,3 +185,34 @@ def test_crs_epsg_25832(live_server, data, tmp_path: Path):  # type: ignore[no-u
         expected = Proposal.objects.get(pk=feature["id"]).location.transform(25832, clone=True)
         x, y = feature["geometry"]["coordinates"]
         assert abs(x - expected.x) < 0.01 and abs(y - expected.y) < 0.01  # type: ignore[attr-defined]
+
+
+def test_gdal_reads_every_collection_of_the_demo_completely(live_server, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Kaiserslautern's demo: points, polygons and pages, each collection read in full."""
+    import io
+
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=io.StringIO())
+    expected = {
+        "sites": set(Site.objects.values_list("pk", flat=True)),
+        "districts": set(Area.objects.filter(kind=Area.Kind.DISTRICT).values_list("pk", flat=True)),
+        "proposals": set(
+            Proposal.objects.filter(
+                visibility=Proposal.Visibility.PUBLISHED, project__is_published=True
+            ).values_list("pk", flat=True)
+        ),
+    }
+    assert all(expected.values())
+    url = f"OAPIF:{live_server.url}/ogc/"
+    for name, ids in expected.items():
+        out = tmp_path / f"{name}.gpkg"
+        # A page size below the collection's size makes GDAL follow the next links.
+        gdal("ogr2ogr", "-f", "GPKG", "-preserve_fid", str(out), url, name, "-oo", "PAGE_SIZE=5")
+        with sqlite3.connect(out) as db:
+            fids = {row[0] for row in db.execute(f"SELECT fid FROM {name}")}  # noqa: S608
+            kind = db.execute(
+                "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE table_name = ?", [name]
+            ).fetchone()[0]
+        assert fids == ids, name
+        assert kind == ("POINT" if name != "districts" else "MULTIPOLYGON"), (name, kind)
