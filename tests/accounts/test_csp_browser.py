@@ -8,19 +8,8 @@ from urllib.parse import urlsplit
 from django.test import Client
 from playwright.sync_api import Route, sync_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import CommentFactory, ProjectFactory, ProposalFactory, UserFactory
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 # Records what the browser refuses, also where nothing reaches the console.
 RECORD_VIOLATIONS = """

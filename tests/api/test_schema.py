@@ -15,6 +15,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from playwright.sync_api import Route, sync_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.html_hosts import referenced_hosts
 
 pytestmark = pytest.mark.django_db
@@ -96,18 +97,6 @@ def test_swagger_ui_does_not_call_the_online_validator(client):
     assert '"validatorUrl": null' in html
 
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
 @pytest.mark.parametrize(
     ("page", "rendered"),
     [("/api/docs/", ".opblock-tag"), ("/api/redoc/", "[data-section-id]")],
@@ -127,9 +116,7 @@ def test_docs_render_in_a_browser_without_third_party_requests(
             route.abort()
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             tab = browser.new_page()
             tab.route("**/*", route)

@@ -11,6 +11,7 @@ from django.contrib.gis.geos import Point
 from playwright.sync_api import Route, sync_playwright
 
 from proposals.models import Project, Proposal
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import (
     CategoryFactory,
     CommentFactory,
@@ -20,17 +21,6 @@ from tests.factories import (
     VoteFactory,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 # Where people look at the result (the task names this path); nothing reads it back but the test.
 SCREENSHOT = Path("/tmp/project-page.png")  # noqa: S108
 PHONE_SCREENSHOT = Path("/tmp/proposal-page-phone.png")  # noqa: S108

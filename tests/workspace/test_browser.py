@@ -11,6 +11,7 @@ from django.test import Client
 from playwright.sync_api import Route, sync_playwright
 
 from proposals.models import Proposal, ProposalResponse
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import (
     AreaFactory,
     CategoryFactory,
@@ -20,17 +21,6 @@ from tests.factories import (
     planner,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SCREENSHOT = Path("/tmp/workspace-page.png")  # noqa: S108
 ANALYSIS_SCREENSHOT = Path("/tmp/workspace-analysis.png")  # noqa: S108
 EVIL = '<img src=x onerror="window.pwned=1">Bank'
