@@ -120,6 +120,7 @@ def test_a_vote_waiting_on_a_merge_is_refused_once_the_merge_commits():
     boss = planner()
     voter = UserFactory()
     merged = threading.Event()
+    fetched = threading.Event()
     may_commit = threading.Event()
     outcome: list[object] = []
 
@@ -135,7 +136,9 @@ def test_a_vote_waiting_on_a_merge_is_refused_once_the_merge_commits():
     def vote() -> None:
         merged.wait(10)
         try:
-            vote_cast(user=voter, proposal=Proposal.objects.get(pk=source.pk))
+            stale = Proposal.objects.get(pk=source.pk)  # still published: the merge is open
+            fetched.set()
+            vote_cast(user=voter, proposal=stale)
             outcome.append("stored")
         except ValidationError as exc:
             outcome.append(exc.error_dict["proposal"][0].code)
@@ -145,8 +148,8 @@ def test_a_vote_waiting_on_a_merge_is_refused_once_the_merge_commits():
     threads = [threading.Thread(target=merge), threading.Thread(target=vote)]
     for t in threads:
         t.start()
-    merged.wait(10)
-    time.sleep(0.5)  # the vote has read the proposal as published and now waits on the lock
+    fetched.wait(10)
+    time.sleep(0.5)  # time for the vote to reach the row lock the merge holds
     assert outcome == []
     may_commit.set()
     for t in threads:
