@@ -115,18 +115,24 @@ def tile_rows(user: Any, params: dict[str, Any], z: int, x: int, y: int) -> Quer
     return proposals.annotate(tile_vote_count=vote_count)
 
 
-def tile_sql(rows: QuerySet[Proposal], z: int, x: int, y: int) -> tuple[str, tuple]:
+def tile_sql(
+    rows: QuerySet[Proposal],
+    z: int,
+    x: int,
+    y: int,
+    properties: dict[str, str] = TILE_PROPERTIES,
+) -> tuple[str, tuple]:
     """One statement: the rows' SQL wrapped in ST_AsMVTGeom per row and ST_AsMVT over them.
 
     Null properties are left out of a feature by ST_AsMVT, so a secret vote total is absent,
     not zero.
     """
-    columns = ["geom_4326", *TILE_PROPERTIES]
+    columns = ["geom_4326", *properties]
     inner_sql, inner_params = (
-        rows.order_by().values_list("location", *TILE_PROPERTIES.values()).query.sql_with_params()
+        rows.order_by().values_list("location", *properties.values()).query.sql_with_params()
     )
     names = ", ".join(columns)
-    properties = ", ".join(f"t.{name}" for name in TILE_PROPERTIES)
+    selected = ", ".join(f"t.{name}" for name in properties)
     # Constants, integers and Django's compiled SQL (with its own parameters) only.
     sql = (
         f"SELECT ST_AsMVT(tile, '{LAYER}', {EXTENT}, 'geom', 'id') FROM ("  # noqa: S608
@@ -134,17 +140,23 @@ def tile_sql(rows: QuerySet[Proposal], z: int, x: int, y: int) -> tuple[str, tup
         f"ST_TileEnvelope({int(z)}, {int(x)}, {int(y)}), {EXTENT}, {BUFFER}, true) AS geom, "
         # ST_AsMVT takes the first `id` column as the feature id and a later one of that name
         # as a property: browsers' tile readers keep only the properties.
-        f"t.id, {properties} "
+        f"t.id, {selected} "
         f"FROM ({inner_sql}) AS t({names})"
         ") AS tile WHERE tile.geom IS NOT NULL"
     )
     return sql, tuple(inner_params)
 
 
-def render_tile(rows: QuerySet[Proposal], z: int, x: int, y: int) -> bytes:
+def render_tile(
+    rows: QuerySet[Proposal],
+    z: int,
+    x: int,
+    y: int,
+    properties: dict[str, str] = TILE_PROPERTIES,
+) -> bytes:
     """The tile's bytes; empty when no proposal lies in or near it."""
     try:
-        sql, params = tile_sql(rows, z, x, y)
+        sql, params = tile_sql(rows, z, x, y, properties)
     except EmptyResultSet:
         return b""
     with connection.cursor() as cursor:

@@ -13,19 +13,27 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
+from api.v1.tiles import MVT, check_tile, render_tile, tile_box
 from geo import analysis
 from geo.geojson import FeatureSpec, collection_chunks, features
 from proposals import rules
 from proposals.models import Proposal
 from proposals.selectors import with_counts
 from proposals.workspace.forms import DuplicateForm, WorkspaceFilterForm
-from proposals.workspace.selectors import workspace_proposals
+from proposals.workspace.selectors import MAP_FEATURE_CAP, workspace_proposals
 
 GEOJSON = "application/geo+json"
-# The workspace map shows them all at once; beyond this a planner narrows the filter.
-MAX_FEATURES = 5000
 _PK_MARK = 987654321
+
+# What a point of the workspace's vector tiles carries; the review link is built from `id`.
+WORKSPACE_TILE_PROPERTIES = {
+    "id": "pk",
+    "title": "title",
+    "status": "status",
+    "vote_count": "vote_count",
+}
 
 PROPOSAL_SPEC = FeatureSpec(
     geometry="location",
@@ -84,9 +92,32 @@ def proposals(request: HttpRequest) -> HttpResponse:
         with_counts(queryset).annotate(ws_review_url=_review_url()).order_by("-created_at", "-pk")
     )
     matched = queryset.count()
-    texts = features(rows[:MAX_FEATURES], PROPOSAL_SPEC)
+    texts = features(rows[:MAP_FEATURE_CAP], PROPOSAL_SPEC)
     members = {"numberMatched": matched, "numberReturned": len(texts)}
     return HttpResponse("".join(collection_chunks(texts, members)), content_type=GEOJSON)
+
+
+@require_safe
+@planners_only
+def tiles(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
+    """The filtered proposals as a vector tile, for workspaces with more than the map's cap.
+
+    The same filters as the GeoJSON above (and the same queryset), so map and table agree.
+    """
+    try:
+        check_tile(z, x, y)
+    except DRFValidationError as exc:
+        return JsonResponse(exc.detail, status=400)
+    queryset, error = _filtered(request)
+    if error is not None:
+        return error
+    assert queryset is not None  # noqa: S101 - no error means a queryset
+    rows = with_counts(queryset.filter(location__bboverlaps=tile_box(z, x, y)))
+    body = render_tile(rows, z, x, y, WORKSPACE_TILE_PROPERTIES)
+    response = HttpResponse(body, content_type=MVT) if body else HttpResponse(status=204)
+    # Planners' view of pending and hidden proposals: never in a shared cache.
+    response["Cache-Control"] = "private, max-age=60"
+    return response
 
 
 @require_safe

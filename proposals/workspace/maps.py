@@ -9,6 +9,7 @@ from typing import Any
 import folium
 from branca.element import MacroElement
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from folium.elements import JSCSSMixin
 from folium.plugins import HeatMap
@@ -18,6 +19,7 @@ from folium.utilities import JsCode
 from geo.analysis import DistrictTable, HeatCell
 from geo.maps import RenderedMap, base_map, render_map, static_url
 from proposals.models import Proposal
+from proposals.workspace.selectors import MAP_FEATURE_CAP
 
 # Kaiserslautern's centre, for a workspace without any proposals yet.
 DEFAULT_CENTRE = (49.4447, 7.7689)
@@ -43,6 +45,7 @@ class WorkspaceLayer(JSCSSMixin, MacroElement):
 
     default_js = [
         ("leaflet_draw", static_url("vendor/leaflet-draw/leaflet.draw.js")),
+        ("vectorgrid", static_url("vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.js")),
         ("workspace", static_url("js/workspace.js")),
     ]
     default_css = [("leaflet_draw_css", static_url("vendor/leaflet-draw/leaflet.draw.css"))]
@@ -56,18 +59,27 @@ class WorkspaceLayer(JSCSSMixin, MacroElement):
             MmkWorkspace.loadProposals({{ this._parent.get_name() }}, {{ this.url|tojson }}, {
                 statusElement: document.getElementById({{ this.status_id|tojson }}),
                 polygonField: {{ this.polygon_field|tojson }},
-                labels: {{ this.labels|tojson }}
+                labels: {{ this.labels|tojson }},
+                tiles: {{ this.tiles|tojson }}
             });
         {% endmacro %}
         """
     )
 
-    def __init__(self, url: str, *, polygon_field: str | None, labels: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        polygon_field: str | None,
+        labels: Mapping[str, Any],
+        tiles: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self._name = "WorkspaceLayer"
         self.url = url
         self.polygon_field = polygon_field
         self.labels = dict(labels)
+        self.tiles = dict(tiles) if tiles else None
 
     @property
     def status_id(self) -> str:
@@ -109,9 +121,22 @@ def proposals_map(
             "drawn": _("Polygon taken over into the filter; press “Filter” to apply it."),
             "statuses": {value: str(label) for value, label in Proposal.Status.choices},
         },
+        tiles=_vector_tiles(),
     ).add_to(m)
     _fit(m, bounds)
     return render_map(m)
+
+
+def _vector_tiles() -> dict[str, Any]:
+    """Above the threshold (and never above the GeoJSON cap) the map draws vector tiles."""
+    marker = 987654321
+    review = reverse("proposals:workspace:review", args=[marker]).replace(str(marker), "{id}")
+    return {
+        "url": "/api/workspace/tiles/{z}/{x}/{y}.mvt",
+        "threshold": min(settings.MAP_VECTOR_TILE_THRESHOLD, MAP_FEATURE_CAP - 1),
+        "maxZoom": settings.MAP_TILE_MAX_ZOOM,
+        "reviewUrl": review,
+    }
 
 
 def choropleth_map(table: DistrictTable, *, per_1000: bool) -> tuple[RenderedMap, list[dict]]:

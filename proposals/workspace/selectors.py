@@ -14,6 +14,9 @@ from locations.models import Site
 from proposals.models import Comment, Proposal, Report
 from proposals.selectors import proposals_visible_to, with_counts
 
+# The workspace map gets at most this many proposals as GeoJSON; above it, vector tiles.
+MAP_FEATURE_CAP = 5000
+
 
 def workspace_proposals(user: Any, filters: Mapping[str, Any]) -> QuerySet[Proposal]:
     """Proposals a planner sees, narrowed by the cleaned filter form (any subset of fields)."""

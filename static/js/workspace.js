@@ -1,5 +1,5 @@
-/* Mitmachkarte planners' workspace: proposals from the workspace API on the map, and drawing a
- * polygon for the spatial filter.
+/* Mitmachkarte planners' workspace: proposals from the workspace API on the map (as vector tiles
+ * when there are more than the threshold), and drawing a polygon for the spatial filter.
  *
  * Titles are user data: they reach the page only through textContent and DOM attributes.
  */
@@ -73,6 +73,44 @@
     });
   }
 
+  /* Leaflet (>= 1.8) asks a clicked circle for its latLng, which VectorGrid's point symbols
+   * lack: without `getLatLng` Leaflet takes the click's own position instead. */
+  var TileGrid = L.VectorGrid && L.VectorGrid.Protobuf && L.VectorGrid.Protobuf.extend({
+    _createLayer: function (feat, pxPerExtent) {
+      var layer = L.VectorGrid.Protobuf.prototype._createLayer.call(this, feat, pxPerExtent);
+      if (layer) layer.getLatLng = null;
+      return layer;
+    }
+  });
+
+  function addTiles(map, tiles, pageUrl, labels) {
+    // The filter is the GeoJSON request's query string, unchanged.
+    var query = new URL(pageUrl, window.location.href).search;
+    var layer = new TileGrid(tiles.url + query, {
+      rendererFactory: L.svg.tile,
+      interactive: true,
+      maxNativeZoom: tiles.maxZoom,
+      maxZoom: tiles.maxZoom,
+      fetchOptions: { credentials: "same-origin" },
+      vectorTileLayerStyles: {
+        proposals: function (props) {
+          var colour = STATUS_COLOURS[props.status] || "#455a64";
+          return { radius: 7, weight: 2, color: "#ffffff", fill: true, fillColor: colour, fillOpacity: 0.95 };
+        }
+      }
+    });
+    layer.on("click", function (event) {
+      var props = event.layer && event.layer.properties;
+      if (!props) return;
+      var id = parseInt(props.id, 10);
+      var shown = { title: props.title, status: props.status, vote_count: props.vote_count };
+      if (tiles.reviewUrl && id > 0) shown.review_url = tiles.reviewUrl.replace("{id}", String(id));
+      L.popup().setLatLng(event.latlng).setContent(popup(shown, labels)).openOn(map);
+    });
+    layer.addTo(map);
+    return layer;
+  }
+
   function loadProposals(map, url, options) {
     var labels = options.labels || {};
     var status = options.statusElement;
@@ -87,6 +125,15 @@
         return response.json();
       })
       .then(function (collection) {
+        var matched = collection.numberMatched;
+        if (options.tiles && TileGrid && typeof matched === "number" && matched > options.tiles.threshold) {
+          // More than the map carries as markers: the same filter as vector tiles.
+          addTiles(map, options.tiles, target, labels);
+          container.setAttribute("data-mode", "tiles");
+          container.setAttribute("data-loaded", String(matched));
+          if (status) status.textContent = labels.loaded.replace("%(count)s", matched);
+          return;
+        }
         var layer = L.featureGroup();
         (collection.features || []).forEach(function (feature) {
           var g = feature.geometry;
