@@ -9,6 +9,11 @@ port=${MMK_PGPORT:-54329}
 role=mitmachkarte
 dbname=mitmachkarte
 root=$PWD/var
+if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$PWD" 2>/dev/null; then
+  # The cluster belongs to the postgres user, who cannot enter this checkout (under /root, say):
+  # it lives in a folder of its own instead, one per checkout.
+  root=/var/lib/mitmachkarte/$(printf %s "$PWD" | sha1sum | cut -c1-12)
+fi
 data=$root/pgdata
 sock=$root/pgrun
 log=$root/postgresql.log
@@ -21,7 +26,8 @@ fi
 
 as_owner() {
   # initdb refuses to run as root, so the cluster belongs to the postgres user when we are root.
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /, which the postgres user may always enter; every path here is absolute.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 running() { as_owner "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 psql_super() { PGOPTIONS="-c client_min_messages=warning" as_owner psql -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres "$@"; }
@@ -65,6 +71,7 @@ case "$cmd" in
   drop)
     "$0" stop
     rm -rf "$data" "$sock" "$log"
+    rmdir "$root" 2>/dev/null || true
     echo "Dropped the project's PostGIS cluster."
     ;;
   *) echo "usage: $0 start|stop|drop" >&2; exit 2 ;;
