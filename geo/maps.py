@@ -57,6 +57,7 @@ class Map(folium.Map):
     default_js = [
         ("leaflet", static_url("vendor/leaflet/leaflet.js")),
         ("jquery", static_url("vendor/jquery/jquery.min.js")),
+        ("mitmachkarte_common", static_url("js/mitmachkarte-common.js")),
     ]
     default_css = [("leaflet_css", static_url("vendor/leaflet/leaflet.css"))]
 

@@ -9,22 +9,8 @@
 
   var COLOR = /^#[0-9a-fA-F]{6}$/;
 
-  // Only paths of this site are linked or fetched: a tampered response cannot send people away.
-  function sameOrigin(url) {
-    try {
-      var parsed = new URL(url, window.location.href);
-      return parsed.origin === window.location.origin ? parsed.href : null;
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var sameOrigin = window.MmkCommon.sameOrigin;
+  var element = window.MmkCommon.element;
 
   function popupContent(props, labels) {
     var root = element("div", "pin-popup");
@@ -81,16 +67,6 @@
     if (node) node.textContent = text;
   }
 
-  /* Leaflet (>= 1.8) asks a clicked circle for its latLng, which VectorGrid's point symbols
-   * lack: without `getLatLng` Leaflet takes the click's own position instead. */
-  var TileGrid = L.VectorGrid && L.VectorGrid.Protobuf && L.VectorGrid.Protobuf.extend({
-    _createLayer: function (feat, pxPerExtent) {
-      var layer = L.VectorGrid.Protobuf.prototype._createLayer.call(this, feat, pxPerExtent);
-      if (layer) layer.getLatLng = null;
-      return layer;
-    }
-  });
-
   function tileUrl(template, pageUrl) {
     // The same filters as the GeoJSON pages: their query string, without paging.
     var query = new URL(pageUrl, window.location.href).searchParams;
@@ -102,7 +78,7 @@
 
   /* The proposals as vector tiles (SVG: Leaflet >= 1.8 broke VectorGrid's canvas clicks). */
   function addTiles(map, tiles, pageUrl, labels) {
-    var layer = new TileGrid(tileUrl(tiles.url, pageUrl), {
+    var layer = new (window.MmkCommon.TileGrid())(tileUrl(tiles.url, pageUrl), {
       rendererFactory: L.svg.tile,
       interactive: true,
       maxNativeZoom: tiles.maxZoom,
@@ -156,7 +132,7 @@
         })
         .then(function (data) {
           var matched = data.numberMatched;
-          if (first && tiles && TileGrid && typeof matched === "number" && matched > tiles.threshold) {
+          if (first && tiles && window.MmkCommon.TileGrid() && typeof matched === "number" && matched > tiles.threshold) {
             // Too many for markers: no further pages, the tiles show them all.
             map.removeLayer(group);
             addTiles(map, tiles, target, labels);

@@ -15,21 +15,8 @@
     implemented: "#1565c0"
   };
 
-  function sameOrigin(url) {
-    try {
-      var parsed = new URL(url, window.location.href);
-      return parsed.origin === window.location.origin ? parsed.href : null;
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var sameOrigin = window.MmkCommon.sameOrigin;
+  var element = window.MmkCommon.element;
 
   function popup(props, labels) {
     var root = element("div", "ws-popup");
@@ -73,20 +60,10 @@
     });
   }
 
-  /* Leaflet (>= 1.8) asks a clicked circle for its latLng, which VectorGrid's point symbols
-   * lack: without `getLatLng` Leaflet takes the click's own position instead. */
-  var TileGrid = L.VectorGrid && L.VectorGrid.Protobuf && L.VectorGrid.Protobuf.extend({
-    _createLayer: function (feat, pxPerExtent) {
-      var layer = L.VectorGrid.Protobuf.prototype._createLayer.call(this, feat, pxPerExtent);
-      if (layer) layer.getLatLng = null;
-      return layer;
-    }
-  });
-
   function addTiles(map, tiles, pageUrl, labels) {
     // The filter is the GeoJSON request's query string, unchanged.
     var query = new URL(pageUrl, window.location.href).search;
-    var layer = new TileGrid(tiles.url + query, {
+    var layer = new (window.MmkCommon.TileGrid())(tiles.url + query, {
       rendererFactory: L.svg.tile,
       interactive: true,
       maxNativeZoom: tiles.maxZoom,
@@ -126,7 +103,7 @@
       })
       .then(function (collection) {
         var matched = collection.numberMatched;
-        if (options.tiles && TileGrid && typeof matched === "number" && matched > options.tiles.threshold) {
+        if (options.tiles && window.MmkCommon.TileGrid() && typeof matched === "number" && matched > options.tiles.threshold) {
           // More than the map carries as markers: the same filter as vector tiles.
           addTiles(map, options.tiles, target, labels);
           container.setAttribute("data-mode", "tiles");
