@@ -4,7 +4,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
-export MMK_PGPORT ?= 54329
+# The project cluster's port (54329 unless taken; scripts/db.sh keeps the choice in var/pgport).
+export MMK_PGPORT ?= $(shell bash scripts/db.sh port)
 # The make targets serve development and tests; production sets its environment itself.
 export DJANGO_DEBUG ?= true
 HOST ?= 127.0.0.1

@@ -21,7 +21,10 @@ BENCH_DB = "mitmachkarte_bench"
 
 
 def base_url() -> str:
-    port = os.environ.get("MMK_PGPORT", "54329")
+    port_file = ROOT / "var" / "pgport"  # the port scripts/db.sh chose, as the settings read it
+    port = os.environ.get("MMK_PGPORT") or (
+        port_file.read_text().strip() if port_file.exists() else "54329"
+    )
     return os.environ.get("DATABASE_URL", f"postgis://mitmachkarte@127.0.0.1:{port}/mitmachkarte")
 
 

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cmd=${1:-start}
-port=${MMK_PGPORT:-54329}
+
 role=mitmachkarte
 dbname=mitmachkarte
 root=$PWD/var
@@ -18,6 +18,26 @@ data=$root/pgdata
 sock=$root/pgrun
 log=$root/postgresql.log
 pgbin=/usr/lib/postgresql/15/bin
+
+portfile=$PWD/var/pgport
+
+# The cluster's port: MMK_PGPORT, else the one this checkout chose before, else 54329 or, if
+# something else listens there (another checkout's cluster, say), the next free port. The choice
+# is kept in var/pgport, where the settings read it too.
+choose_port() {
+  if [ -n "${MMK_PGPORT:-}" ]; then echo "$MMK_PGPORT"; return; fi
+  if [ -s "$portfile" ]; then cat "$portfile"; return; fi
+  local p=54329
+  if [ -f "$data/postmaster.pid" ]; then
+    p=$(sed -n 4p "$data/postmaster.pid")  # this checkout's cluster runs already: its port
+  else
+    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  fi
+  mkdir -p "$(dirname "$portfile")" && echo "$p" > "$portfile"
+  echo "$p"
+}
+if [ "$cmd" = port ]; then choose_port; exit 0; fi
+port=$(choose_port)
 
 if [ -n "${DATABASE_URL:-}" ]; then
   echo "DATABASE_URL is set: using that database, leaving any local cluster alone."
@@ -70,9 +90,9 @@ case "$cmd" in
     ;;
   drop)
     "$0" stop
-    rm -rf "$data" "$sock" "$log"
+    rm -rf "$data" "$sock" "$log" "$portfile"
     rmdir "$root" 2>/dev/null || true
     echo "Dropped the project's PostGIS cluster."
     ;;
-  *) echo "usage: $0 start|stop|drop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|drop|port" >&2; exit 2 ;;
 esac

@@ -76,7 +76,11 @@ TEMPLATES = [
 ]
 
 # The project's own PostGIS cluster (made by `make db`) unless DATABASE_URL names another.
-_LOCAL_DB = f"postgis://mitmachkarte@127.0.0.1:{env_int('MMK_PGPORT', 54329)}/mitmachkarte"
+_PORT_FILE = BASE_DIR / "var" / "pgport"  # written by scripts/db.sh when it picks the port
+_LOCAL_PORT = env_int(
+    "MMK_PGPORT", int(_PORT_FILE.read_text()) if _PORT_FILE.exists() else 54329
+)
+_LOCAL_DB = f"postgis://mitmachkarte@127.0.0.1:{_LOCAL_PORT}/mitmachkarte"
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", _LOCAL_DB), conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60)
