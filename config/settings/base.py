@@ -77,9 +77,7 @@ TEMPLATES = [
 
 # The project's own PostGIS cluster (made by `make db`) unless DATABASE_URL names another.
 _PORT_FILE = BASE_DIR / "var" / "pgport"  # written by scripts/db.sh when it picks the port
-_LOCAL_PORT = env_int(
-    "MMK_PGPORT", int(_PORT_FILE.read_text()) if _PORT_FILE.exists() else 54329
-)
+_LOCAL_PORT = env_int("MMK_PGPORT", int(_PORT_FILE.read_text()) if _PORT_FILE.exists() else 54329)
 _LOCAL_DB = f"postgis://mitmachkarte@127.0.0.1:{_LOCAL_PORT}/mitmachkarte"
 DATABASES = {
     "default": dj_database_url.parse(
