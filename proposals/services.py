@@ -49,15 +49,7 @@ def proposal_create(
     else:
         rules.may_add_proposal.enforce(author, project, now)
         point = as_storage_point(location)
-    if category is not None and category.project_id != project.pk:
-        raise _refusal("category", _("This category does not belong to the project."), "invalid")
-    # Asked of PostGIS, against the stored perimeter, so the map, the API and this check agree.
-    if not Project.objects.filter(pk=project.pk, perimeter__covers=point).exists():
-        raise _refusal(
-            "location",
-            _("The place lies outside the project's area. Choose a place inside it."),
-            "outside_perimeter",
-        )
+    _check_place_and_category(project, point, category)
     pre_moderated = project.moderation == Project.Moderation.PRE and not rules.is_planner(author)
     proposal = Proposal(
         project=project,
@@ -91,14 +83,7 @@ def proposal_update(
     rules.may_edit_proposal.enforce(user, proposal, now)
     project = proposal.project
     point = as_storage_point(location)
-    if category is not None and category.project_id != project.pk:
-        raise _refusal("category", _("This category does not belong to the project."), "invalid")
-    if not Project.objects.filter(pk=project.pk, perimeter__covers=point).exists():
-        raise _refusal(
-            "location",
-            _("The place lies outside the project's area. Choose a place inside it."),
-            "outside_perimeter",
-        )
+    _check_place_and_category(project, point, category)
     proposal.title = title.strip()
     proposal.description = description.strip()
     proposal.category = category
@@ -106,6 +91,19 @@ def proposal_update(
     proposal.full_clean()
     proposal.save()
     return proposal
+
+
+def _check_place_and_category(project: Project, point: Any, category: Category | None) -> None:
+    """A proposal's category belongs to its project, and its point lies in the perimeter."""
+    if category is not None and category.project_id != project.pk:
+        raise _refusal("category", _("This category does not belong to the project."), "invalid")
+    # Asked of PostGIS, against the stored perimeter, so the map, the API and this check agree.
+    if not Project.objects.filter(pk=project.pk, perimeter__covers=point).exists():
+        raise _refusal(
+            "location",
+            _("The place lies outside the project's area. Choose a place inside it."),
+            "outside_perimeter",
+        )
 
 
 @transaction.atomic
