@@ -60,22 +60,3 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or str(self.user_id)
-
-
-class RateCounter(models.Model):
-    """How many writes one client made in one scope during the current window.
-
-    One row per scope and client, counted up by a single atomic upsert (accounts/ratelimit.py),
-    so all app server processes share the count exactly.
-    """
-
-    key = models.CharField(_("scope and client"), max_length=200, primary_key=True)
-    window_index = models.BigIntegerField(_("window"))
-    count = models.PositiveIntegerField(_("count"), default=0)
-
-    class Meta:
-        verbose_name = _("rate counter")
-        verbose_name_plural = _("rate counters")
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.count}"

@@ -6,10 +6,9 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ObjectDoesNotExist
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from proposals.models import Comment, NotificationSettings, Proposal, Report, Vote
+from accounts import personal_data
 
 
 def display_name(user: Any) -> str:
@@ -46,21 +45,13 @@ def email_confirmed(user: Any) -> bool:
 
 
 def account_data(user: Any) -> dict[str, Any]:
-    """Everything the service keeps about a person, as JSON-ready data (the export)."""
+    """Everything the service keeps about a person, as JSON-ready data (the export): the
+    account's own sections, then each app's (accounts.personal_data)."""
     try:
         profile = user.profile
     except ObjectDoesNotExist:
         profile = None
-    notifications = NotificationSettings.objects.filter(user=user).first()
-    proposals = (
-        Proposal.objects.filter(author=user)
-        .select_related("project", "category", "site")
-        .order_by("created_at", "pk")
-    )
-    comments = Comment.objects.filter(author=user).order_by("created_at", "pk")
-    votes = Vote.objects.filter(user=user).select_related("project").order_by("created_at", "pk")
-    reports = Report.objects.filter(reporter=user).order_by("created_at", "pk")
-    return {
+    sections: dict[str, Any] = {
         "account": {
             "id": user.pk,
             "username": user.get_username(),
@@ -77,57 +68,10 @@ def account_data(user: Any) -> dict[str, Any]:
             "display_name": profile.display_name if profile else "",
             "shown_as": display_name(user),
         },
-        "notification_settings": {
-            "email_on_review": notifications.email_on_review if notifications else True,
-        },
-        "proposals": [
-            {
-                "id": p.pk,
-                "project": p.project.slug,
-                "title": p.title,
-                "description": p.description,
-                "category": p.category.name if p.category else None,
-                "site": p.site.slug if p.site else None,
-                "location": {"type": "Point", "coordinates": [p.location.x, p.location.y]},
-                "status": p.status,
-                "visibility": p.visibility,
-                "created_at": _iso(p.created_at),
-                "url": reverse(
-                    "proposals:proposal-detail", kwargs={"slug": p.project.slug, "pk": p.pk}
-                ),
-            }
-            for p in proposals
-        ],
-        "comments": [
-            {
-                "id": c.pk,
-                "proposal": c.proposal_id,
-                "parent": c.parent_id,
-                "body": c.body,
-                "hidden_by_moderation": c.is_hidden,
-                "created_at": _iso(c.created_at),
-            }
-            for c in comments
-        ],
-        "votes": [
-            {
-                "project": v.project.slug,
-                "proposal": v.proposal_id,
-                "weight": v.weight,
-                "created_at": _iso(v.created_at),
-            }
-            for v in votes
-        ],
-        "reports": [
-            {
-                "proposal": r.proposal_id,
-                "comment": r.comment_id,
-                "reason": r.reason,
-                "created_at": _iso(r.created_at),
-            }
-            for r in reports
-        ],
     }
+    for part in personal_data.parts():
+        personal_data.merge_sections(sections, part, user)
+    return sections
 
 
 def _iso(value: Any) -> str | None:

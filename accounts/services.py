@@ -10,9 +10,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
+from accounts import personal_data, roles
 from accounts.models import Profile
-from proposals import roles
-from proposals.models import Vote
 
 
 @transaction.atomic
@@ -48,14 +47,15 @@ def profile_update(*, user: Any, display_name: str) -> Profile:
 def account_delete(*, user: Any, password: str) -> None:
     """Delete the person's account after checking the password.
 
-    Proposals and comments stay where they are, without an author (their foreign keys are
-    SET_NULL); votes go with the account (who voted for what is personal data); so do the
-    profile, e-mail addresses, reports and notification settings (CASCADE).
+    Each app first erases its part (accounts.personal_data: participation deletes the votes,
+    while proposals and comments stay without an author); the profile and e-mail addresses go
+    with the account (CASCADE). All in one transaction: a refusal keeps everything.
     """
     if not user.has_usable_password() or not user.check_password(password):
         raise ValidationError({"password": _("The password is not correct.")})
-    # Said explicitly, not left to the cascade: results change when an account goes.
-    Vote.objects.filter(user=user).delete()
+    for part in personal_data.parts():
+        if part.erase is not None:
+            part.erase(user)
     try:
         user.delete()
     except ProtectedError as exc:

@@ -177,7 +177,7 @@ def main() -> None:
 
     database_url = bench_database_url(DATABASE)
     setup_django(database_url)
-    from proposals import roles
+    from accounts import roles
 
     _small, small_s = fill_project(SMALL, proposals=args.small, votes=args.small // 10)
     _large, large_s = fill_project(LARGE, proposals=args.proposals, votes=args.votes)

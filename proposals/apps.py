@@ -1,3 +1,5 @@
+"""App configuration of proposals."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +7,10 @@ from django.utils.translation import gettext_lazy as _
 class ProposalsConfig(AppConfig):
     name = "proposals"
     verbose_name = _("Participation")
+
+    def ready(self) -> None:
+        # Imported here: models are not ready while app configs are imported.
+        from accounts import personal_data
+        from proposals import personal_data as ours
+
+        personal_data.register(self.label, export=ours.export, erase=ours.erase)

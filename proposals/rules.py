@@ -15,8 +15,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from accounts import roles
 from accounts.selectors import email_confirmed
-from proposals import roles
 from proposals.models import Phase, Project, Proposal
 
 P = ParamSpec("P")

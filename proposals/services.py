@@ -14,10 +14,11 @@ from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
+from accounts import roles
 from audit.services import log_action
 from geo.validation import as_storage_point
 from locations.models import Site
-from proposals import roles, rules
+from proposals import rules
 from proposals.models import (
     Category,
     Comment,

@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.ratelimit import limit
 from geo.maps import project_map as build_project_map
 from geo.maps import proposal_map, results_map
+from infra.ratelimit import limit
 from locations.models import Site
 from proposals import rules
 from proposals.forms import CommentForm, ProposalForm, add_service_errors

@@ -11,9 +11,9 @@ from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.utils import timezone
 
+from accounts import roles
 from geo.models import Area
 from locations.models import Site
-from proposals import roles
 from proposals.models import Category, Comment, Project, Proposal, Vote
 
 # A box around Kaiserslautern's centre (EPSG:4326): the default project perimeter in tests.

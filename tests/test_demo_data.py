@@ -15,9 +15,9 @@ from django.db import connection
 from django.db.models import F
 from django.utils import translation
 
+from accounts import roles
 from geo.models import Area
 from locations.models import Site
-from proposals import roles
 from proposals.management.commands.load_demo import DEFAULT_DEMO_PASSWORD
 from proposals.models import Category, Comment, PaperTally, Phase, Project, Proposal, Vote
 from tests.factories import AreaFactory

@@ -118,7 +118,7 @@ class SiteViewSet(GeoJSONViewSet):
 class ProposalViewSet(GeoJSONViewSet):
     """Proposals on the map (citizens' pins and the city's options) as GeoJSON."""
 
-    throttle_scope = "pins"  # writes only: accounts.ratelimit.WriteThrottle
+    throttle_scope = "pins"  # writes only: infra.ratelimit.WriteThrottle
 
     @extend_schema(
         parameters=[s.ProposalQuerySerializer],

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "csp",
+    "infra",
     "geo",
     "locations",
     "proposals",
@@ -138,8 +139,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
-    # Writes of views with a `throttle_scope` count against RATE_LIMITS (accounts/ratelimit.py).
-    "DEFAULT_THROTTLE_CLASSES": ["accounts.ratelimit.WriteThrottle"],
+    # Writes of views with a `throttle_scope` count against RATE_LIMITS (infra/ratelimit.py).
+    "DEFAULT_THROTTLE_CLASSES": ["infra.ratelimit.WriteThrottle"],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -198,7 +199,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Behind a reverse proxy the client's address is the n-th from the right in X-Forwarded-For.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-# Our limits on writes, per signed-in person, counted in the database (accounts/ratelimit.py):
+# Our limits on writes, per signed-in person, counted in the database (infra/ratelimit.py):
 # "count/period", period in s, m, h or d (e.g. "60/m", "10/5m"); empty means no limit.
 RATE_LIMITS = {
     "pins": env_str("RATE_LIMIT_PINS", "10/m"),

@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.ratelimit import limit
 from audit.models import AuditEntry
 from geo import analysis
+from infra.ratelimit import limit
 from locations.models import Site
 from proposals import notifications, review, rules
 from proposals.models import (

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import translation
 
+from accounts import roles
 from accounts.models import Profile
-from proposals import roles
 from tests.accounts.conftest import PASSWORD, link_in_mail
 from tests.factories import UserFactory
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from proposals import roles
+from accounts import roles
 from proposals.models import Proposal
 from tests.factories import ProjectFactory, ProposalFactory, SiteFactory, UserFactory
 

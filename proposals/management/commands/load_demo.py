@@ -21,12 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
 
+from accounts import roles
 from geo.models import Area
 from geo.services import area_save
 from geo.validation import as_storage_multipolygon
 from locations.models import Site
 from locations.services import site_save
-from proposals import roles
 from proposals.models import Category, Comment, Project, Proposal
 from proposals.services import (
     comment_create,
@@ -60,7 +60,7 @@ LOADED = {
 @dataclass(frozen=True)
 class DemoAccount:
     username: str
-    role: str  # a group name from proposals.roles, or ADMIN for the superuser
+    role: str  # a group name from accounts.roles, or ADMIN for the superuser
 
 
 DEMO_ACCOUNTS = (

@@ -5,6 +5,8 @@ account, an anonymous client by address. Each hit is one atomic upsert of a coun
 read-then-write race between workers). Windows are fixed: a burst across a window's edge may get
 up to twice the rate — the limit is a brake on floods, not a quota. Use `limit(scope)` on form
 views, `throttle_scope` on API views. (allauth's limits on sign-up and login use CACHES.)
+
+Infrastructure, not accounts: the domain apps' views use it, and it knows no app of ours.
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from accounts.models import RateCounter
+from infra.models import RateCounter
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\w*\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MESSAGE = _("Too many requests in a short time. Please wait a moment and try again.")
+# A row whose window has ended counts for nothing (the next hit starts again at 1) but would stay
+# forever, one per client ever seen. The process that counts deletes such rows now and then.
+PRUNE_INTERVAL = 300  # seconds, per process
+_next_prune = 0.0
 
 
 @dataclass(frozen=True)
@@ -75,25 +81,44 @@ def hit(scope: str, key: str, *, now: float | None = None) -> int | None:
     if rate is None:
         return None
     now = time.time() if now is None else now
+    _prune_now_and_then(now)
     window = int(now // rate.seconds)
     table = RateCounter._meta.db_table
     with connection.cursor() as cursor:
         # A new window starts the count again; the row is locked for the moment of the update.
         cursor.execute(
             f"""
-            INSERT INTO {table} (key, window_index, count) VALUES (%s, %s, 1)
+            INSERT INTO {table} (key, window_index, count, expires_at) VALUES (%s, %s, 1, %s)
             ON CONFLICT (key) DO UPDATE SET
                 count = CASE WHEN {table}.window_index = EXCLUDED.window_index
                              THEN {table}.count + 1 ELSE 1 END,
-                window_index = EXCLUDED.window_index
+                window_index = EXCLUDED.window_index,
+                expires_at = EXCLUDED.expires_at
             RETURNING count
             """,  # noqa: S608 -- the table name is ours, the values are parameters
-            [f"{scope}:{key}"[:200], window],
+            [f"{scope}:{key}"[:200], window, (window + 1) * rate.seconds],
         )
         (count,) = cursor.fetchone()
     if count <= rate.count:
         return None
     return max(1, int((window + 1) * rate.seconds - now))
+
+
+def prune(*, now: float | None = None) -> int:
+    """Delete the counters whose window has ended; returns how many went.
+
+    Never changes an answer: a hit in a later window would have started that row at 1 anyway.
+    """
+    now = time.time() if now is None else now
+    deleted, _per_model = RateCounter.objects.filter(expires_at__lte=now).delete()
+    return deleted
+
+
+def _prune_now_and_then(now: float) -> None:
+    global _next_prune
+    if now >= _next_prune:
+        _next_prune = now + PRUNE_INTERVAL
+        prune(now=now)
 
 
 def too_many_requests(request: HttpRequest, retry_after: int | None = None) -> HttpResponse:

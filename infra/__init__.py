@@ -1,0 +1,1 @@
+"""Infrastructure below every app: knows no app of ours, any app may use it."""
