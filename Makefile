@@ -51,6 +51,7 @@ lint: venv
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy .
+	@$(VENV)/bin/lint-imports --no-cache --no-logo
 
 test: EXTRA_PACKAGES = chromium
 test: venv db lint
