@@ -11,24 +11,46 @@ export DJANGO_DEBUG ?= true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help system venv db migrate demo setup run test lint bench stop clean-db
+.PHONY: help system venv lock db migrate demo setup run test lint bench stop clean-db
 
 help:
 	@echo "make run      set up everything, load the Kaiserslautern demo, serve http://$(HOST):$(PORT)/"
 	@echo "make test     set up everything, run lint, type checks and the whole test suite"
 	@echo "make bench    run the benchmarks (ratios against baselines measured in the same run)"
 	@echo "make stop     stop the project's PostGIS cluster;  make clean-db  drop it"
+	@echo "make lock     resolve pyproject.toml into requirements*.lock (UPGRADE=1: newest allowed)"
 
 system:
 	@bash scripts/system-packages.sh $(EXTRA_PACKAGES)
 
-$(VENV)/.installed: pyproject.toml
+# The virtualenv holds exactly the locked versions (checked against their hashes), then the
+# project itself without dependencies; a lock older than pyproject.toml stops here.
+$(VENV)/.installed: requirements-dev.lock pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[dev]'
+	@$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
+	@$(PY) -m pip install -q --no-deps -e .
+	@$(PY) scripts/check-lock.py
+	@$(PY) -m pip check -q
 	@touch $@
 
 venv: $(VENV)/.installed
+
+# Resolve pyproject.toml into requirements-dev.lock (runtime + dev, what the make targets install)
+# and requirements.lock (runtime only, for production: `pip install --require-hashes -r
+# requirements.lock && pip install --no-deps .`), with exact versions and hashes. Locked versions
+# that still fit are kept; `make lock UPGRADE=1` takes the newest that pyproject.toml allows.
+# uv resolves in about a second; it is bootstrapped at its locked version if the venv lacks it.
+UV := $(VENV)/bin/uv
+LOCK_FLAGS = -q --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+lock:
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@test -x $(UV) || $(PY) -m pip install -q \
+		"uv$$(sed -n 's/^uv==\([^ ]*\).*/==\1/p' requirements-dev.lock 2>/dev/null)"
+	@$(UV) pip compile $(LOCK_FLAGS) --extra dev -o requirements-dev.lock pyproject.toml
+	@$(UV) pip compile $(LOCK_FLAGS) -c requirements-dev.lock -o requirements.lock pyproject.toml
+	@echo "requirements-dev.lock and requirements.lock are up to date with pyproject.toml"
 
 db: system
 	@bash scripts/db.sh start
