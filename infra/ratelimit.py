@@ -110,8 +110,19 @@ def prune(*, now: float | None = None) -> int:
     Never changes an answer: a hit in a later window would have started that row at 1 anyway.
     """
     now = time.time() if now is None else now
-    deleted, _per_model = RateCounter.objects.filter(expires_at__lte=now).delete()
-    return deleted
+    table = RateCounter._meta.db_table
+    with connection.cursor() as cursor:
+        # Rows another process is counting or pruning right now are skipped, not waited for:
+        # a request never queues behind housekeeping, and two pruners cannot deadlock.
+        cursor.execute(
+            f"""
+            DELETE FROM {table} WHERE key IN (
+                SELECT key FROM {table} WHERE expires_at <= %s FOR UPDATE SKIP LOCKED
+            )
+            """,  # noqa: S608 -- the table name is ours, the value is a parameter
+            [int(now)],
+        )
+        return cursor.rowcount
 
 
 def _prune_now_and_then(now: float) -> None:
