@@ -269,7 +269,7 @@ def test_filters_by_project_category_and_status(client):
     assert ids(get_geojson(client, PROPOSALS, project=project.slug, status="submitted")) == {a.pk}
 
 
-def test_pending_proposal_is_seen_by_its_author_and_planners_only(
+def test_pending_and_hidden_proposals_are_seen_by_their_author_and_planners_only(
     client, citizen, other_citizen, planner_user
 ):
     project = ProjectFactory(moderation=Project.Moderation.PRE)
@@ -286,7 +286,10 @@ def test_pending_proposal_is_seen_by_its_author_and_planners_only(
     assert ids(get_geojson(author, PROPOSALS)) == {public.pk, pending.pk}
     detail = get_geojson(author, f"{PROPOSALS}{pending.pk}/")
     assert detail["properties"]["visibility"] == "pending"
-    assert author.get(f"{PROPOSALS}{hidden.pk}/").status_code == 404
+    # Moderation took the own hidden one off the map, but its page and detail answer the
+    # author (as `rules.may_view_proposal` says), with the reason on the page.
+    assert get_geojson(author, f"{PROPOSALS}{hidden.pk}/")["properties"]["visibility"] == "hidden"
+    assert as_user(Client(), other_citizen).get(f"{PROPOSALS}{hidden.pk}/").status_code == 404
     everything = {public.pk, pending.pk, hidden.pk}
     assert ids(get_geojson(as_user(Client(), planner_user), PROPOSALS)) == everything
 
