@@ -24,6 +24,7 @@ from geo.validation import parse_bbox
 from locations.models import Site
 from proposals.features import DETAIL, LIST, PROPERTIES, VOTE_COUNT_HELP, Property
 from proposals.models import Category, Comment, Phase, Project, Proposal, Vote
+from proposals.rules import Sight
 from proposals.selectors import projects_visible_to, proposals_visible_to
 
 POINT_SCHEMA = {
@@ -95,7 +96,10 @@ class VisibleProposalField(serializers.PrimaryKeyRelatedField):
     }
 
     def get_queryset(self) -> Any:
-        return proposals_visible_to(self.context["request"].user).select_related("project")
+        # Any proposal whose page the user may open: whether they may comment on it or vote
+        # for it is the service's rule to say (403 with the reason), not a "no such proposal".
+        user = self.context["request"].user
+        return proposals_visible_to(user, sight=Sight.REACHABLE).select_related("project")
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -209,3 +209,23 @@ def test_workspace_api_is_the_planners_view(world: dict[str, Any], viewer: str) 
         return
     ids = {feature["id"] for feature in json.loads(response.content)["features"]}
     assert states_of(ids, world["proposals"]) == expected("planner", Sight.LISTED) == set(STATES)
+
+
+@pytest.mark.parametrize("viewer", ["author", "other"])
+def test_writes_name_the_proposal_unknown_only_when_it_is_not_reachable(
+    world: dict[str, Any], viewer: str
+) -> None:
+    """A proposal one may open is never "no such proposal": the refusal says why (403)."""
+    client = client_for(world["users"][viewer])
+    for state, proposal in world["proposals"].items():
+        response = client.post(
+            "/api/v1/comments/",
+            json.dumps({"proposal": proposal.pk, "body": "Gute Idee"}),
+            content_type="application/json",
+        )
+        if EXPECTED[state, viewer] >= Sight.REACHABLE:
+            want = 201 if state == "published" else 403
+            assert response.status_code == want, (state, viewer, response.content)
+        else:
+            assert response.status_code == 400, (state, viewer)
+            assert list(response.json()) == ["proposal"]
