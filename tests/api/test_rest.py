@@ -223,6 +223,23 @@ def test_bad_query_parameters_are_a_400_with_the_field(client, params, field):
         assert response.json()[field]
 
 
+def test_bad_paging_and_bad_filters_are_named_together(client):
+    response = client.get(PROPOSALS, {"limit": "0", "status": "vielleicht", "category": "a b"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"limit", "status", "category"}
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_proposal_detail_has_a_fixed_query_count(client, django_assert_num_queries, count):
+    proposal = ProposalFactory()
+    for _ in range(count):
+        VoteFactory(proposal=proposal)
+        CommentFactory(proposal=proposal)
+    # the project's results rule, the feature
+    with django_assert_num_queries(2):
+        get_geojson(client, f"{PROPOSALS}{proposal.pk}/")
+
+
 def test_pages_carry_counts_and_absolute_links(client):
     project = ProjectFactory()
     ProposalFactory.create_batch(5, project=project)
