@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from enum import IntEnum
 from typing import Any, Generic, ParamSpec
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts import roles
@@ -82,16 +84,66 @@ def may_moderate(user: Any, project: Project) -> str | None:
     return None if is_planner(user) else _("Only the city's planners may do this.")
 
 
+# ---- Who sees a proposal: the one rule, as a predicate and as the same test in SQL --------
+#
+# Planners see every proposal. Anyone else sees those of published projects only, and there:
+#   published                    everyone, in lists and maps and by its address;
+#   pending (awaiting approval)  its author, in lists and maps and by its address (with a notice);
+#   hidden by moderation         its author, by its address only (with the reason);
+#   merged into another one      everyone, by its address only (with a pointer to the other).
+# Lists, maps, tiles, OGC collections and exports show what is LISTED; a proposal's own page and
+# its REST detail answer what is at least REACHABLE. `tests/proposals/test_visibility.py` checks
+# every surface against this table, and the predicate against the SQL.
+
+
+class Sight(IntEnum):
+    """How far a person sees a proposal."""
+
+    NONE = 0
+    REACHABLE = 1  # its own address answers (page, API detail); lists and maps leave it out
+    LISTED = 2  # also in lists, maps, tiles, OGC collections and exports
+
+
+def is_author(user: Any, proposal: Proposal) -> bool:
+    return bool(user.is_authenticated and proposal.author_id == user.pk)
+
+
+def proposal_sight(user: Any, proposal: Proposal) -> Sight:
+    if is_planner(user):
+        return Sight.LISTED
+    if not proposal.project.is_published:
+        return Sight.NONE
+    if proposal.visibility == Proposal.Visibility.PUBLISHED:
+        return Sight.LISTED
+    own = is_author(user, proposal)
+    if own and proposal.visibility == Proposal.Visibility.PENDING:
+        return Sight.LISTED
+    if own or proposal.merged_into_id is not None:
+        return Sight.REACHABLE
+    return Sight.NONE
+
+
+def proposal_sight_filter(user: Any, sight: Sight = Sight.LISTED) -> Q | None:
+    """`proposal_sight(user, p) >= sight` as a filter of proposals; None: no restriction."""
+    if is_planner(user):
+        return None
+    seen = Q(visibility=Proposal.Visibility.PUBLISHED)
+    if sight <= Sight.REACHABLE:
+        seen |= Q(merged_into__isnull=False)
+    if user.is_authenticated:
+        own = Q(author_id=user.pk)
+        if sight == Sight.LISTED:
+            own &= Q(visibility=Proposal.Visibility.PENDING)
+        seen |= own
+    return Q(project__is_published=True) & seen
+
+
 @Rule
 def may_view_proposal(user: Any, proposal: Proposal) -> str | None:
+    """May open the proposal's own page (or its API detail)."""
     if not may_view_project(user, proposal.project):
         return _("This project is not published.")
-    if proposal.visibility == Proposal.Visibility.PUBLISHED or is_planner(user):
-        return None
-    # A merged proposal leaves the lists but its page stays, pointing to where it went.
-    if proposal.merged_into_id is not None:
-        return None
-    if user.is_authenticated and proposal.author_id == user.pk:
+    if proposal_sight(user, proposal) >= Sight.REACHABLE:
         return None
     return _("This proposal is not public.")
 

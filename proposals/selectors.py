@@ -13,7 +13,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -33,17 +32,19 @@ def projects_visible_to(user: Any) -> QuerySet[Project]:
     return projects if rules.is_planner(user) else projects.filter(is_published=True)
 
 
-def proposals_visible_to(user: Any, *, project: Project | None = None) -> QuerySet[Proposal]:
-    """Published proposals of published projects, and own pending ones; planners see all."""
+def proposals_visible_to(
+    user: Any, *, project: Project | None = None, sight: rules.Sight = rules.Sight.LISTED
+) -> QuerySet[Proposal]:
+    """The proposals `user` sees at least as far as `sight` (the rule: `rules.proposal_sight`).
+
+    LISTED (the default) is what lists, maps, tiles and exports show; REACHABLE adds those
+    whose own address answers (the author's hidden ones, merged ones).
+    """
     proposals = Proposal.objects.all()
     if project is not None:
         proposals = proposals.filter(project=project)
-    if rules.is_planner(user):
-        return proposals
-    visible = Q(visibility=Proposal.Visibility.PUBLISHED)
-    if user.is_authenticated:
-        visible |= Q(author=user) & ~Q(visibility=Proposal.Visibility.HIDDEN)
-    return proposals.filter(visible, project__is_published=True)
+    seen = rules.proposal_sight_filter(user, sight)
+    return proposals if seen is None else proposals.filter(seen)
 
 
 def with_counts(proposals: QuerySet[Proposal], *, user: Any = None) -> QuerySet[Proposal]:

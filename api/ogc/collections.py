@@ -9,19 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.db.models import Extent
-from django.db.models import (
-    BooleanField,
-    Case,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    Max,
-    Min,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
+from django.db.models import Max, Min, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -29,8 +17,8 @@ from geo.crs import METRIC_SRID, STORAGE_SRID
 from geo.geojson import FeatureSpec
 from geo.models import Area
 from locations.models import Site
-from proposals import rules
-from proposals.selectors import projects_visible_to, proposals_visible_to, with_counts
+from proposals import features
+from proposals.features import public_proposal_rows
 
 
 @dataclass(frozen=True)
@@ -133,25 +121,12 @@ def _districts() -> QuerySet:
 
 
 def _proposals() -> QuerySet:
-    """Public proposals: published, of published projects, nothing personal in the properties."""
-    anonymous = AnonymousUser()
-    # Vote totals are shown only where the project's results are public (the same rule as the
-    # pages); the projects are few, so the rule runs in Python over them, in one query.
-    results_public = [
-        project.pk
-        for project in projects_visible_to(anonymous)
-        if rules.may_view_results(anonymous, project)
-    ]
-    proposals = with_counts(proposals_visible_to(anonymous))
-    public_votes: Any = (
-        Case(When(project_id__in=results_public, then=F("vote_count")), default=Value(None))
-        if results_public
-        else Value(None)
-    )
-    return proposals.annotate(
-        ogc_is_option=ExpressionWrapper(Q(site__isnull=False), output_field=BooleanField()),
-        ogc_vote_count=ExpressionWrapper(public_votes, output_field=IntegerField()),
-    )
+    """Public proposals: what anyone sees in lists, nothing personal in the properties.
+
+    GIS clients do not sign in, so this is the public's view (the one rule of who sees what,
+    and of when vote totals show, as every other surface asks it).
+    """
+    return public_proposal_rows(AnonymousUser())
 
 
 _STRING = {"type": "string"}
@@ -193,31 +168,10 @@ COLLECTIONS: dict[str, Collection] = {
                 "project's results are public) and comments."
             ),
             rows=_proposals,
-            spec=FeatureSpec(
-                geometry="location",
-                properties={
-                    "title": "title",
-                    "project": "project__slug",
-                    "category": "category__name",
-                    "status": "status",
-                    "is_option": "ogc_is_option",
-                    "vote_count": "ogc_vote_count",
-                    "comment_count": "comment_count",
-                    "created_at": "created_at",
-                },
-            ),
+            spec=features.OGC_SPEC,
             temporal_field="created_at",
             filters={"project": "project__slug"},
-            property_types={
-                "title": _STRING,
-                "project": _STRING,
-                "category": _NULLABLE_STRING,
-                "status": _STRING,
-                "is_option": {"type": "boolean"},
-                "vote_count": _NULLABLE_INTEGER,
-                "comment_count": _INTEGER,
-                "created_at": {"type": "string", "format": "date-time"},
-            },
+            property_types={name: dict(features.PROPERTIES[name].schema) for name in features.OGC},
         ),
         Collection(
             id="districts",

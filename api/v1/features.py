@@ -1,54 +1,20 @@
-"""What a proposal or a site is as a GeoJSON Feature: the columns PostGIS turns into properties."""
+"""What a site is as a GeoJSON Feature; a proposal's feature is proposals/features.py's."""
 
 from __future__ import annotations
-
-from collections.abc import Collection
-from typing import Any
 
 from django.db.models import (
     BooleanField,
     Case,
     CharField,
     ExpressionWrapper,
-    F,
-    IntegerField,
     Q,
     QuerySet,
     Value,
     When,
 )
 
-from api.pages import proposal_path_sql
 from geo.geojson import FeatureSpec
 from locations.models import Site
-from proposals import rules
-from proposals.models import Project, Proposal
-from proposals.selectors import with_counts
-
-# Property name -> column; the order is the order of the properties in every feature.
-PROPOSAL_PROPERTIES = {
-    "title": "title",
-    "project": "project__slug",
-    "category": "category__name",
-    "category_color": "category__color",
-    "status": "status",
-    "is_option": "api_is_option",
-    "site": "site__slug",
-    "vote_count": "api_vote_count",
-    "comment_count": "comment_count",
-    "created_at": "created_at",
-    "url": "api_url",
-}
-PROPOSAL_SPEC = FeatureSpec(geometry="location", properties=PROPOSAL_PROPERTIES)
-PROPOSAL_DETAIL_SPEC = FeatureSpec(
-    geometry="location",
-    properties={
-        **PROPOSAL_PROPERTIES,
-        "description": "description",
-        "visibility": "visibility",
-        "has_voted": "has_voted",
-    },
-)
 
 SITE_SPEC = FeatureSpec(
     geometry="location",
@@ -62,38 +28,6 @@ SITE_SPEC = FeatureSpec(
         "has_outline": "api_has_outline",
     },
 )
-
-
-def projects_with_public_results(user: Any, projects: QuerySet[Project]) -> list[int]:
-    """Ids of the projects whose vote totals `user` may see now (one query, few rows)."""
-    # The perimeter can be a detailed city outline: not worth fetching to compare dates.
-    projects = projects.defer("perimeter", "body")
-    return [project.pk for project in projects if rules.may_view_results(user, project)]
-
-
-def proposal_rows(
-    proposals: QuerySet[Proposal], *, user: Any, results_for: Collection[int]
-) -> QuerySet[Proposal]:
-    """The columns of PROPOSAL_SPEC and PROPOSAL_DETAIL_SPEC, totals aggregated in SQL.
-
-    `vote_count` is null in projects not in `results_for`: while voting runs, totals may stay
-    secret until the end, so that they do not sway the vote.
-    """
-    vote_count: Any = Value(None, output_field=IntegerField())
-    if results_for:
-        vote_count = Case(
-            When(project_id__in=list(results_for), then=F("vote_count")),
-            default=Value(None),
-            output_field=IntegerField(),
-        )
-    rows = with_counts(proposals, user=user).annotate(
-        api_vote_count=vote_count,
-        api_is_option=ExpressionWrapper(Q(site__isnull=False), output_field=BooleanField()),
-        api_url=proposal_path_sql(),
-    )
-    if not user.is_authenticated:
-        rows = rows.annotate(has_voted=Value(False, output_field=BooleanField()))
-    return rows
 
 
 def site_rows(sites: QuerySet[Site]) -> QuerySet[Site]:

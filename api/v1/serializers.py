@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
@@ -22,7 +22,9 @@ from api.pages import project_path
 from api.pagination import DEFAULT_LIMIT, GEOJSON, MAX_ID, MAX_LIMIT, MAX_OFFSET
 from geo.validation import parse_bbox
 from locations.models import Site
+from proposals.features import DETAIL, LIST, PROPERTIES, VOTE_COUNT_HELP, Property
 from proposals.models import Category, Comment, Phase, Project, Proposal, Vote
+from proposals.rules import Sight
 from proposals.selectors import projects_visible_to, proposals_visible_to
 
 POINT_SCHEMA = {
@@ -40,11 +42,6 @@ POINT_SCHEMA = {
     },
     "required": ["type", "coordinates"],
 }
-
-
-VOTE_COUNT_HELP = _(
-    "Online votes; null while the project keeps its results secret until voting closes."
-)
 
 
 # ---- input fields -------------------------------------------------------------------------
@@ -99,7 +96,10 @@ class VisibleProposalField(serializers.PrimaryKeyRelatedField):
     }
 
     def get_queryset(self) -> Any:
-        return proposals_visible_to(self.context["request"].user).select_related("project")
+        # Any proposal whose page the user may open: whether they may comment on it or vote
+        # for it is the service's rule to say (403 with the reason), not a "no such proposal".
+        user = self.context["request"].user
+        return proposals_visible_to(user, sight=Sight.REACHABLE).select_related("project")
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -144,14 +144,6 @@ class FeaturePageQuerySerializer(serializers.Serializer):
             return parse_bbox(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
-
-
-class ProposalQuerySerializer(FeaturePageQuerySerializer):
-    project = serializers.SlugField(required=False, help_text=_("Only this project's proposals."))
-    category = serializers.SlugField(required=False, help_text=_("Only this category (slug)."))
-    status = serializers.ChoiceField(
-        choices=Proposal.Status.choices, required=False, help_text=_("Only this review status.")
-    )
 
 
 class SiteQuerySerializer(FeaturePageQuerySerializer):
@@ -324,7 +316,7 @@ class VoteResultSerializer(serializers.Serializer):
     has_voted = serializers.BooleanField()
 
 
-# ---- GeoJSON documents, for the schema (PostGIS writes them; see api/v1/features.py) --------
+# ---- GeoJSON documents, for the schema (PostGIS writes them; see proposals/features.py) --------
 
 
 @extend_schema_field(POINT_SCHEMA)
@@ -359,24 +351,36 @@ class LinkSerializer(serializers.Serializer):
     type = _GeoJSONMediaType()
 
 
-class ProposalPropertiesSerializer(serializers.Serializer):
-    title = serializers.CharField()
-    project = serializers.SlugField(help_text=_("The project's slug."))
-    category = serializers.CharField(allow_null=True)
-    category_color = serializers.CharField(allow_null=True, help_text=_("Hex colour, #rrggbb."))
-    status = serializers.ChoiceField(choices=Proposal.Status.choices)
-    is_option = serializers.BooleanField(help_text=_("Put up by the city at one of its sites."))
-    site = serializers.SlugField(allow_null=True)
-    vote_count = serializers.IntegerField(allow_null=True, help_text=VOTE_COUNT_HELP)
-    comment_count = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    url = serializers.CharField(help_text=_("The proposal's page."))
+def _property_field(prop: Property) -> serializers.Field:
+    """The serializer field documenting one property of proposals/features.py."""
+    kwargs: dict[str, Any] = {"help_text": prop.help} if prop.help else {}
+    if prop.nullable:
+        kwargs["allow_null"] = True
+    if prop.choices:
+        return serializers.ChoiceField(choices=list(prop.choices), **kwargs)
+    if prop.schema["type"] == "integer":
+        return serializers.IntegerField(**kwargs)
+    if prop.schema["type"] == "boolean":
+        return serializers.BooleanField(**kwargs)
+    if prop.schema.get("format") == "date-time":
+        return serializers.DateTimeField(**kwargs)
+    return serializers.CharField(**kwargs)
 
 
-class ProposalDetailPropertiesSerializer(ProposalPropertiesSerializer):
-    description = serializers.CharField()
-    visibility = serializers.ChoiceField(choices=Proposal.Visibility.choices)
-    has_voted = serializers.BooleanField(help_text=_("Whether the requesting user voted for it."))
+def _properties_serializer(name: str, names: tuple[str, ...]) -> type[serializers.Serializer]:
+    """A serializer whose fields are the properties `names`, as the spec defines them."""
+    fields = {prop: _property_field(PROPERTIES[prop]) for prop in names}
+    attrs = {"__module__": __name__, **fields}
+    made = serializers.SerializerMetaclass(name, (serializers.Serializer,), attrs)
+    return cast(type[serializers.Serializer], made)
+
+
+# The documents' properties are the spec's (tests/api/test_feature_spec.py holds them to what
+# PostGIS emits).
+ProposalPropertiesSerializer = _properties_serializer("ProposalPropertiesSerializer", LIST)
+ProposalDetailPropertiesSerializer = _properties_serializer(
+    "ProposalDetailPropertiesSerializer", DETAIL
+)
 
 
 class ProposalFeatureSerializer(serializers.Serializer):

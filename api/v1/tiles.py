@@ -8,24 +8,24 @@ from typing import Any
 from django.contrib.gis.db.models.fields import GeometryField
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from api.v1.features import projects_with_public_results
+from api.v1.filters import filterset_parameters, valid_filters
 from api.v1.views import BAD_REQUEST, GeoJSONNegotiation, RequestLanguage
 from geo.crs import STORAGE_SRID
+from proposals.features import TILE, columns, public_proposal_rows
+from proposals.filters import ProposalFilter
 from proposals.models import Proposal
-from proposals.selectors import projects_visible_to, proposals_visible_to, with_counts
 
 MVT = "application/vnd.mapbox-vector-tile"
 LAYER = "proposals"
@@ -40,14 +40,8 @@ WEB_MERCATOR = 3857
 PUBLIC_CACHE = "public, max-age=60"
 PRIVATE_CACHE = "private, max-age=60"
 
-# Property name -> column of the queryset; `id` is also the MVT feature id.
-TILE_PROPERTIES = {
-    "id": "pk",
-    "title": "title",
-    "category_color": "category__color",
-    "status": "status",
-    "vote_count": "tile_vote_count",
-}
+# Property name -> column of the rows (proposals/features.py); `id` is also the MVT feature id.
+TILE_PROPERTIES = columns(TILE)
 
 
 def tile_box(z: int, x: int, y: int) -> RawSQL:
@@ -58,16 +52,6 @@ def tile_box(z: int, x: int, y: int) -> RawSQL:
         f"margin => %s::float8), {STORAGE_SRID})",
         (z, x, y, BUFFER / EXTENT),
         output_field=GeometryField(srid=STORAGE_SRID),
-    )
-
-
-class TileQuerySerializer(serializers.Serializer):
-    """The filters of the GeoJSON list (`/api/v1/proposals/`), without paging and bbox."""
-
-    project = serializers.SlugField(required=False, help_text=_("Only this project's proposals."))
-    category = serializers.SlugField(required=False, help_text=_("Only this category (slug)."))
-    status = serializers.ChoiceField(
-        choices=Proposal.Status.choices, required=False, help_text=_("Only this review status.")
     )
 
 
@@ -86,33 +70,16 @@ def check_tile(z: int, x: int, y: int) -> None:
         raise ValidationError(errors)
 
 
-def tile_rows(user: Any, params: dict[str, Any], z: int, x: int, y: int) -> QuerySet[Proposal]:
+def tile_rows(
+    user: Any, filters: ProposalFilter | None, z: int, x: int, y: int
+) -> QuerySet[Proposal]:
     """The proposals `user` sees on the map, filtered as the list is, near tile z/x/y.
 
     The box test (`&&` against the tile's square, with the buffer as margin) is what lets
     PostgreSQL use the GiST index on `location`; the exact clipping is ST_AsMVTGeom's.
     """
-    proposals = proposals_visible_to(user)
-    projects = projects_visible_to(user)
-    if "project" in params:
-        proposals = proposals.filter(project__slug=params["project"])
-        projects = projects.filter(slug=params["project"])
-    if "category" in params:
-        proposals = proposals.filter(category__slug=params["category"])
-    if "status" in params:
-        proposals = proposals.filter(status=params["status"])
-    proposals = proposals.filter(location__bboverlaps=tile_box(z, x, y))
-    # Vote totals only where the project's results are public (the rule of the GeoJSON list).
-    results_for = projects_with_public_results(user, projects)
-    vote_count: Any = Value(None, output_field=IntegerField())
-    if results_for:
-        proposals = with_counts(proposals)
-        vote_count = Case(
-            When(project_id__in=results_for, then=F("vote_count")),
-            default=Value(None),
-            output_field=IntegerField(),
-        )
-    return proposals.annotate(tile_vote_count=vote_count)
+    rows = public_proposal_rows(user, filters=filters)
+    return rows.filter(location__bboverlaps=tile_box(z, x, y))
 
 
 def tile_sql(
@@ -182,7 +149,7 @@ class ProposalTileView(RequestLanguage, APIView):
     content_negotiation_class = GeoJSONNegotiation
 
     @extend_schema(
-        parameters=[*TILE_PATH_PARAMETERS, TileQuerySerializer],
+        parameters=[*TILE_PATH_PARAMETERS, *filterset_parameters(ProposalFilter)],
         responses={
             (200, MVT): OpenApiResponse(
                 OpenApiTypes.BINARY,
@@ -204,9 +171,8 @@ class ProposalTileView(RequestLanguage, APIView):
     )
     def get(self, request: Request, z: int, x: int, y: int) -> HttpResponse:
         check_tile(z, x, y)
-        query = TileQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        body = render_tile(tile_rows(request.user, query.validated_data, z, x, y), z, x, y)
+        filters = valid_filters(ProposalFilter, request).filterset
+        body = render_tile(tile_rows(request.user, filters, z, x, y), z, x, y)
         if body:
             etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
             known = _etags(request.headers.get("If-None-Match", ""))

@@ -23,18 +23,15 @@ from rest_framework.response import Response
 from api.pagination import GEOJSON, MAX_ID, feature_collection_response
 from api.parsers import CappedGeoJSONParser, CappedJSONParser
 from api.v1 import serializers as s
-from api.v1.features import (
-    PROPOSAL_DETAIL_SPEC,
-    PROPOSAL_SPEC,
-    SITE_SPEC,
-    projects_with_public_results,
-    proposal_rows,
-    site_rows,
-)
+from api.v1.features import SITE_SPEC, site_rows
+from api.v1.filters import filterset_parameters, valid_filters
 from geo.geojson import features
 from locations.models import Site
 from proposals import rules
+from proposals.features import DETAIL_SPEC, LIST_SPEC, public_proposal_rows, with_feature_columns
+from proposals.filters import ProposalFilter
 from proposals.models import Comment, Project, Proposal, Vote
+from proposals.rules import Sight
 from proposals.selectors import projects_visible_to, proposals_in_bbox, proposals_visible_to
 from proposals.services import comment_create, proposal_create, vote_cast, vote_withdraw
 
@@ -121,29 +118,17 @@ class ProposalViewSet(GeoJSONViewSet):
     throttle_scope = "pins"  # writes only: infra.ratelimit.WriteThrottle
 
     @extend_schema(
-        parameters=[s.ProposalQuerySerializer],
+        parameters=[s.FeaturePageQuerySerializer, *filterset_parameters(ProposalFilter)],
         responses={(200, GEOJSON): s.ProposalCollectionSerializer, 400: BAD_REQUEST},
     )
     def list(self, request: Request) -> HttpResponse:
-        query = s.ProposalQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        proposals = proposals_visible_to(request.user)
-        if "project" in params:
-            proposals = proposals.filter(project__slug=params["project"])
-        if "category" in params:
-            proposals = proposals.filter(category__slug=params["category"])
-        if "status" in params:
-            proposals = proposals.filter(status=params["status"])
-        if "bbox" in params:
-            proposals = proposals_in_bbox(proposals, params["bbox"])
-        projects = projects_visible_to(request.user)
-        if "project" in params:
-            projects = projects.filter(slug=params["project"])
-        results_for = projects_with_public_results(request.user, projects)
-        rows = proposal_rows(proposals, user=request.user, results_for=results_for)
+        filters = valid_filters(ProposalFilter, request, page=s.FeaturePageQuerySerializer)
+        page = filters.page
+        rows = public_proposal_rows(request.user, filters=filters.filterset)
+        if "bbox" in page:
+            rows = proposals_in_bbox(rows, page["bbox"])
         return feature_collection_response(
-            request, rows, PROPOSAL_SPEC, limit=params["limit"], offset=params["offset"]
+            request, rows, LIST_SPEC, limit=page["limit"], offset=page["offset"]
         )
 
     @extend_schema(
@@ -151,16 +136,18 @@ class ProposalViewSet(GeoJSONViewSet):
         responses={(200, GEOJSON): s.ProposalDetailFeatureSerializer, 404: NOT_FOUND},
         description=_(
             "One proposal as a GeoJSON Feature, with its description, its moderation state "
-            "and whether you voted for it."
+            "and whether you voted for it. Also answers for proposals that lists leave out "
+            "but whose page you may open: your own hidden ones, and merged ones."
         ),
     )
     def retrieve(self, request: Request, **kwargs: Any) -> HttpResponse:
         pk = _database_id(kwargs["id"])
-        proposals = proposals_visible_to(request.user).filter(pk=pk)
-        projects = projects_visible_to(request.user).filter(proposals__pk=pk)
-        results_for = projects_with_public_results(request.user, projects)
-        rows = proposal_rows(proposals, user=request.user, results_for=results_for)
-        texts = features(rows, PROPOSAL_DETAIL_SPEC)
+        rows = public_proposal_rows(
+            request.user,
+            projects=Project.objects.filter(proposals__pk=pk),
+            sight=Sight.REACHABLE,
+        ).filter(pk=pk)
+        texts = features(rows, DETAIL_SPEC)
         if not texts:
             raise Http404(_("There is no such proposal, or it is not public."))
         return HttpResponse(texts[0], content_type=GEOJSON)
@@ -183,12 +170,12 @@ class ProposalViewSet(GeoJSONViewSet):
         data.is_valid(raise_exception=True)
         proposal = proposal_create(author=request.user, **data.validated_data)
         results_for = [proposal.project_id] if _results_public(request, proposal) else []
-        rows = proposal_rows(
+        rows = with_feature_columns(
             Proposal.objects.filter(pk=proposal.pk), user=request.user, results_for=results_for
         )
         location = reverse("api-v1:proposals-detail", kwargs={"id": proposal.pk})
         return HttpResponse(
-            features(rows, PROPOSAL_DETAIL_SPEC)[0],
+            features(rows, DETAIL_SPEC)[0],
             status=status.HTTP_201_CREATED,
             content_type=GEOJSON,
             headers={"Location": request.build_absolute_uri(location)},
@@ -214,7 +201,8 @@ class CommentViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericVie
         query = s.CommentQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         proposal = query.validated_data["proposal"]
-        if not proposals_visible_to(self.request.user).filter(pk=proposal).exists():
+        reachable = proposals_visible_to(self.request.user, sight=Sight.REACHABLE)
+        if not reachable.filter(pk=proposal).exists():
             raise Http404(_("There is no such proposal, or it is not public."))
         return Comment.objects.filter(proposal=proposal, is_hidden=False).select_related(
             "author__profile"
@@ -270,8 +258,10 @@ class VoteViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericViewSe
         responses={204: None, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def destroy(self, request: Request, **kwargs: Any) -> Response:
-        proposals = proposals_visible_to(request.user).select_related("project")
-        proposal = get_object_or_404(proposals, pk=_database_id(kwargs["proposal"]))
+        reachable = proposals_visible_to(request.user, sight=Sight.REACHABLE)
+        proposal = get_object_or_404(
+            reachable.select_related("project"), pk=_database_id(kwargs["proposal"])
+        )
         vote_withdraw(user=request.user, proposal=proposal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -17,9 +17,17 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from api.v1.tiles import MVT, check_tile, render_tile, tile_box
 from geo import analysis
-from geo.geojson import FeatureSpec, collection_chunks, features
+from geo.geojson import collection_chunks, features
 from proposals import rules
-from proposals.models import Proposal
+from proposals.features import (
+    WORKSPACE,
+    WORKSPACE_TILE,
+    columns,
+    feature_spec,
+    projects_with_public_results,
+    with_feature_columns,
+)
+from proposals.models import Project, Proposal
 from proposals.selectors import with_counts
 from proposals.workspace.forms import DuplicateForm, WorkspaceFilterForm
 from proposals.workspace.selectors import MAP_FEATURE_CAP, workspace_proposals
@@ -27,29 +35,10 @@ from proposals.workspace.selectors import MAP_FEATURE_CAP, workspace_proposals
 GEOJSON = "application/geo+json"
 _PK_MARK = 987654321
 
-# What a point of the workspace's vector tiles carries; the review link is built from `id`.
-WORKSPACE_TILE_PROPERTIES = {
-    "id": "pk",
-    "title": "title",
-    "status": "status",
-    "vote_count": "vote_count",
-}
-
-PROPOSAL_SPEC = FeatureSpec(
-    geometry="location",
-    properties={
-        "title": "title",
-        "project": "project__slug",
-        "status": "status",
-        "visibility": "visibility",
-        "category": "category__name",
-        "category_color": "category__color",
-        "vote_count": "vote_count",
-        "comment_count": "comment_count",
-        "created_at": "created_at",
-        "review_url": "ws_review_url",
-    },
-)
+# The workspace's proposals are the public feature (proposals/features.py) with the planners'
+# columns on top: visibility and the review page's path.
+WORKSPACE_TILE_PROPERTIES = columns(WORKSPACE_TILE)
+PROPOSAL_SPEC = feature_spec(WORKSPACE, review_url="ws_review_url")
 
 View = Callable[..., HttpResponse]
 
@@ -74,6 +63,12 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet[Proposal] | None, HttpResp
     return workspace_proposals(request.user, form.cleaned_data if form.is_bound else {}), None
 
 
+def _feature_rows(request: HttpRequest, queryset: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    """The feature columns; vote totals as the results rule shows them to this planner."""
+    results_for = projects_with_public_results(request.user, Project.objects.all())
+    return with_feature_columns(queryset, user=request.user, results_for=results_for)
+
+
 def _review_url() -> Concat:
     """Each row's review page path, built by the database from the reversed URL."""
     head, tail = reverse("proposals:workspace:review", args=[_PK_MARK]).split(str(_PK_MARK))
@@ -89,7 +84,9 @@ def proposals(request: HttpRequest) -> HttpResponse:
         return error
     assert queryset is not None  # noqa: S101 - no error means a queryset
     rows = (
-        with_counts(queryset).annotate(ws_review_url=_review_url()).order_by("-created_at", "-pk")
+        _feature_rows(request, queryset)
+        .annotate(ws_review_url=_review_url())
+        .order_by("-created_at", "-pk")
     )
     matched = queryset.count()
     texts = features(rows[:MAP_FEATURE_CAP], PROPOSAL_SPEC)
@@ -112,7 +109,7 @@ def tiles(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
     if error is not None:
         return error
     assert queryset is not None  # noqa: S101 - no error means a queryset
-    rows = with_counts(queryset.filter(location__bboverlaps=tile_box(z, x, y)))
+    rows = _feature_rows(request, queryset.filter(location__bboverlaps=tile_box(z, x, y)))
     body = render_tile(rows, z, x, y, WORKSPACE_TILE_PROPERTIES)
     response = HttpResponse(body, content_type=MVT) if body else HttpResponse(status=204)
     # Planners' view of pending and hidden proposals: never in a shared cache.

@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from proposals import rules
+from proposals.models import Proposal
 
 register = template.Library()
 
@@ -17,3 +18,8 @@ def is_planner(user: Any) -> bool:
 @register.filter
 def is_gis_staff(user: Any) -> bool:
     return rules.is_gis_staff(user)
+
+
+@register.filter
+def is_author_of(user: Any, proposal: Proposal) -> bool:
+    return rules.is_author(user, proposal)

@@ -223,6 +223,23 @@ def test_bad_query_parameters_are_a_400_with_the_field(client, params, field):
         assert response.json()[field]
 
 
+def test_bad_paging_and_bad_filters_are_named_together(client):
+    response = client.get(PROPOSALS, {"limit": "0", "status": "vielleicht", "category": "a b"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"limit", "status", "category"}
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_proposal_detail_has_a_fixed_query_count(client, django_assert_num_queries, count):
+    proposal = ProposalFactory()
+    for _ in range(count):
+        VoteFactory(proposal=proposal)
+        CommentFactory(proposal=proposal)
+    # the project's results rule, the feature
+    with django_assert_num_queries(2):
+        get_geojson(client, f"{PROPOSALS}{proposal.pk}/")
+
+
 def test_pages_carry_counts_and_absolute_links(client):
     project = ProjectFactory()
     ProposalFactory.create_batch(5, project=project)
@@ -269,7 +286,7 @@ def test_filters_by_project_category_and_status(client):
     assert ids(get_geojson(client, PROPOSALS, project=project.slug, status="submitted")) == {a.pk}
 
 
-def test_pending_proposal_is_seen_by_its_author_and_planners_only(
+def test_pending_and_hidden_proposals_are_seen_by_their_author_and_planners_only(
     client, citizen, other_citizen, planner_user
 ):
     project = ProjectFactory(moderation=Project.Moderation.PRE)
@@ -286,7 +303,10 @@ def test_pending_proposal_is_seen_by_its_author_and_planners_only(
     assert ids(get_geojson(author, PROPOSALS)) == {public.pk, pending.pk}
     detail = get_geojson(author, f"{PROPOSALS}{pending.pk}/")
     assert detail["properties"]["visibility"] == "pending"
-    assert author.get(f"{PROPOSALS}{hidden.pk}/").status_code == 404
+    # Moderation took the own hidden one off the map, but its page and detail answer the
+    # author (as `rules.may_view_proposal` says), with the reason on the page.
+    assert get_geojson(author, f"{PROPOSALS}{hidden.pk}/")["properties"]["visibility"] == "hidden"
+    assert as_user(Client(), other_citizen).get(f"{PROPOSALS}{hidden.pk}/").status_code == 404
     everything = {public.pk, pending.pk, hidden.pk}
     assert ids(get_geojson(as_user(Client(), planner_user), PROPOSALS)) == everything
 

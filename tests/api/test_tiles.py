@@ -308,7 +308,7 @@ def test_tile_query_uses_the_spatial_index() -> None:
         )
         for i in range(5000)
     )
-    rows = tile_rows(AnonymousUser(), {}, Z, X, Y)
+    rows = tile_rows(AnonymousUser(), None, Z, X, Y)
     sql, params = tile_sql(rows, Z, X, Y)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE proposals_proposal")

@@ -1,0 +1,229 @@
+"""A proposal as a public feature, defined once: its properties and the rows every surface serves.
+
+REST (list and detail), OGC API - Features, vector tiles, the exports and the workspace all take
+their proposal rows from `public_proposal_rows` (or `with_feature_columns` for a queryset of their
+own) and their properties from `PROPERTIES`, each surface a named selection of them. Who sees a
+proposal is `rules.proposal_sight`; whether its vote total shows is `rules.may_view_results`,
+asked once per project: a secret total is null, never a number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from geo.geojson import FeatureSpec
+from proposals import rules
+from proposals.models import Project, Proposal
+from proposals.selectors import projects_visible_to, proposals_visible_to, with_counts
+
+if TYPE_CHECKING:
+    from proposals.filters import ProposalFilter
+
+
+@dataclass(frozen=True)
+class Property:
+    """One property: the column of `public_proposal_rows` it is read from, and its JSON type."""
+
+    column: str
+    schema: Mapping[str, Any]
+    help: str | Promise = ""
+    # Choices of a text property, for documents that list them (OpenAPI enums).
+    choices: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def nullable(self) -> bool:
+        return bool(self.schema.get("nullable"))
+
+
+def _schema(kind: str, *, nullable: bool = False, **more: Any) -> dict[str, Any]:
+    return {"type": kind, **({"nullable": True} if nullable else {}), **more}
+
+
+VOTE_COUNT_HELP = _(
+    "Online votes; null while the project keeps its results secret until voting closes."
+)
+
+# Name -> property, in the order features list them. Columns starting with `feature_` are
+# annotations made by `with_feature_columns`; the others are fields (paths) of Proposal.
+PROPERTIES: dict[str, Property] = {
+    "id": Property("pk", _schema("integer")),
+    "title": Property("title", _schema("string")),
+    "description": Property("description", _schema("string")),
+    "project": Property("project__slug", _schema("string"), _("The project's slug.")),
+    "category": Property("category__name", _schema("string", nullable=True)),
+    "category_color": Property(
+        "category__color", _schema("string", nullable=True), _("Hex colour, #rrggbb.")
+    ),
+    "status": Property(
+        "status", _schema("string"), _("The review status."), tuple(Proposal.Status.choices)
+    ),
+    "visibility": Property(
+        "visibility",
+        _schema("string"),
+        _("The moderation state."),
+        tuple(Proposal.Visibility.choices),
+    ),
+    "is_option": Property(
+        "feature_is_option", _schema("boolean"), _("Put up by the city at one of its sites.")
+    ),
+    "site": Property("site__slug", _schema("string", nullable=True)),
+    "vote_count": Property(
+        "feature_vote_count", _schema("integer", nullable=True), VOTE_COUNT_HELP
+    ),
+    "comment_count": Property("comment_count", _schema("integer")),
+    "created_at": Property("created_at", _schema("string", format="date-time")),
+    "url": Property("feature_url", _schema("string"), _("The proposal's page.")),
+    "has_voted": Property(
+        "has_voted", _schema("boolean"), _("Whether the requesting user voted for it.")
+    ),
+}
+
+# What each surface shows (each kept as it was when the definitions were merged).
+LIST = (
+    "title", "project", "category", "category_color", "status", "is_option", "site",
+    "vote_count", "comment_count", "created_at", "url",
+)  # fmt: skip
+DETAIL = (*LIST, "description", "visibility", "has_voted")
+OGC = (
+    "title", "project", "category", "status", "is_option", "vote_count", "comment_count",
+    "created_at",
+)  # fmt: skip
+EXPORT = (
+    "id", "title", "description", "project", "category", "status", "is_option", "site",
+    "vote_count", "comment_count", "created_at",
+)  # fmt: skip
+# `id` is also the MVT feature id (see api/v1/tiles.py).
+TILE = ("id", "title", "category_color", "status", "vote_count")
+# The workspace (planners) adds columns of its own on top of these.
+WORKSPACE = (
+    "title", "project", "status", "visibility", "category", "category_color", "vote_count",
+    "comment_count", "created_at",
+)  # fmt: skip
+WORKSPACE_TILE = ("id", "title", "status", "vote_count")
+
+
+def columns(names: Iterable[str]) -> dict[str, str]:
+    """Property name -> column of the rows, for the properties `names`."""
+    return {name: PROPERTIES[name].column for name in names}
+
+
+def feature_spec(names: Iterable[str], **extra: str) -> FeatureSpec:
+    """The FeatureSpec of a selection, with any surface-specific columns (`extra`) after it."""
+    return FeatureSpec(geometry="location", properties={**columns(names), **extra})
+
+
+LIST_SPEC = feature_spec(LIST)
+DETAIL_SPEC = feature_spec(DETAIL)
+OGC_SPEC = feature_spec(OGC)
+EXPORT_SPEC = feature_spec(EXPORT)
+
+
+def proposal_path_sql(slug_field: str = "project__slug", pk_field: str = "pk") -> Concat:
+    """Each proposal's page path, built by the database from the reversed URL."""
+    # Markers reversed into the URL and cut out again, so the pages own their URLs.
+    slug_mark, pk_mark = "mmk-slug-mark", 987654321
+    marked = reverse("proposals:proposal-detail", kwargs={"slug": slug_mark, "pk": pk_mark})
+    head, rest = marked.split(slug_mark, 1)
+    middle, tail = rest.split(str(pk_mark), 1)
+    return Concat(
+        Value(head),
+        slug_field,
+        Value(middle),
+        Cast(pk_field, CharField()),
+        Value(tail),
+        output_field=CharField(),
+    )
+
+
+def projects_with_public_results(user: Any, projects: QuerySet[Project]) -> list[int]:
+    """Ids of the projects whose vote totals `user` may see now (one query, few rows)."""
+    # The perimeter can be a detailed city outline: not worth fetching to compare dates.
+    projects = projects.defer("perimeter", "body")
+    return [project.pk for project in projects if rules.may_view_results(user, project)]
+
+
+def with_feature_columns(
+    proposals: QuerySet[Proposal], *, user: Any, results_for: Collection[int]
+) -> QuerySet[Proposal]:
+    """The columns of PROPERTIES on `proposals`, every total aggregated in SQL.
+
+    `vote_count` is null in projects not in `results_for`: while voting runs, totals may stay
+    secret until the end, so that they do not sway the vote. Columns a query does not select
+    (`values_list`) cost nothing.
+    """
+    vote_count: Any = Value(None, output_field=IntegerField())
+    if results_for:
+        vote_count = Case(
+            When(project_id__in=list(results_for), then=F("vote_count")),
+            default=Value(None),
+            output_field=IntegerField(),
+        )
+    rows = with_counts(proposals, user=user).annotate(
+        feature_vote_count=vote_count,
+        feature_is_option=ExpressionWrapper(Q(site__isnull=False), output_field=BooleanField()),
+        feature_url=proposal_path_sql(),
+    )
+    if not user.is_authenticated:
+        rows = rows.annotate(has_voted=Value(False, output_field=BooleanField()))
+    return rows
+
+
+def public_proposal_rows(
+    user: Any,
+    *,
+    projects: QuerySet[Project] | None = None,
+    filters: ProposalFilter | None = None,
+    sight: rules.Sight = rules.Sight.LISTED,
+) -> QuerySet[Proposal]:
+    """The proposals `user` sees (as far as `sight`), with every column of PROPERTIES.
+
+    `projects` narrows to those projects; `filters` is a valid ProposalFilter (the list
+    filters). One query asks the results rule per project; the rows are one more.
+    """
+    proposals = proposals_visible_to(user, sight=sight)
+    visible_projects = projects_visible_to(user)
+    if projects is not None:
+        proposals = proposals.filter(project__in=projects)
+        visible_projects = visible_projects.filter(pk__in=projects.values("pk"))
+    if filters is not None:
+        proposals = filters.filter_queryset(proposals)
+        if filters.form.cleaned_data.get("project"):
+            visible_projects = visible_projects.filter(slug=filters.form.cleaned_data["project"])
+    results_for = projects_with_public_results(user, visible_projects)
+    return with_feature_columns(proposals, user=user, results_for=results_for)
+
+
+def proposal_export_source(
+    user: Any = None, *, project: Project | None = None
+) -> tuple[QuerySet[Proposal], FeatureSpec]:
+    """The proposals data set for exports: its rows (by id) and how each becomes a feature.
+
+    What `user` sees in lists (None: the public, e.g. a command-line export), with the EXPORT
+    properties; vote totals only where the results rule lets `user` see them. Any CRS:
+    `geo.geojson.iter_features(rows, spec, srid=25832)`, or `feature_sql(...)` for SQL text.
+    """
+    rows = public_proposal_rows(
+        user if user is not None else AnonymousUser(),
+        projects=Project.objects.filter(pk=project.pk) if project is not None else None,
+    ).order_by("pk")
+    return rows, EXPORT_SPEC
