@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, Polygon
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from api.ogc.collections import CRS84, SUPPORTED_CRS, Collection, Crs, crs_by_name
 from geo.crs import STORAGE_SRID
+from geo.validation import check_geometry
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10000
@@ -195,8 +197,13 @@ def _projected_bbox(xmin: float, ymin: float, xmax: float, ymax: float, crs: Crs
     for (x1, y1), (x2, y2) in zip(corners, corners[1:] + corners[:1], strict=True):
         ring.extend((x1 + (x2 - x1) * i / steps, y1 + (y2 - y1) * i / steps) for i in range(steps))
     ring.append(ring[0])
+    polygon = Polygon(ring, srid=crs.srid)
     try:
-        polygon = Polygon(ring, srid=crs.srid)
+        # Absurd numbers would keep PROJ busy for seconds: checked before the transform.
+        check_geometry(polygon, field="bbox")
+    except ValidationError as exc:
+        raise invalid(" ".join(exc.messages)) from None
+    try:
         polygon.transform(STORAGE_SRID)
     except (GDALException, GEOSException):
         raise invalid(_("bbox cannot be transformed from %(crs)s.") % {"crs": crs.uri}) from None

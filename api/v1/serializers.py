@@ -6,8 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +19,7 @@ from rest_framework_gis.fields import GeometryField
 from accounts.selectors import display_name
 from api.pages import project_path
 from api.pagination import DEFAULT_LIMIT, GEOJSON, MAX_ID, MAX_LIMIT, MAX_OFFSET
-from geo.validation import parse_bbox
+from geo.validation import parse_bbox, parse_geometry
 from locations.models import Site
 from proposals.models import Category, Comment, Phase, Project, Proposal, Vote
 from proposals.selectors import projects_visible_to, proposals_visible_to
@@ -62,14 +61,19 @@ class PointGeometryField(GeometryField):
     }
 
     def to_internal_value(self, value: Any) -> GEOSGeometry:
-        invalid = serializers.ValidationError(self.error_messages["invalid"], code="invalid")
         if not isinstance(value, Mapping | str):
-            raise invalid
+            raise serializers.ValidationError(self.error_messages["invalid"], code="invalid")
         try:
-            return super().to_internal_value(value)
-        except (DjangoValidationError, GEOSException, GDALException, ValueError, TypeError):
-            # drf-gis's own messages are English only and quote GDAL's internals.
-            raise invalid from None
+            # Checked before anything transforms it (geo/validation.py says why).
+            return parse_geometry(value, field="location")
+        except DjangoValidationError as exc:
+            error = exc.error_dict["location"][0]
+            if error.code == "syntax":
+                # Our own wording for this field: it says what a pin looks like.
+                raise serializers.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from None
+            raise serializers.ValidationError(error.messages, code=error.code) from None
 
 
 @extend_schema_field(OpenApiTypes.STR)
