@@ -111,6 +111,9 @@ def parse_items_query(query: QueryDict, collection: Collection) -> ItemsQuery:
         if value is not None:
             if not value.strip():
                 raise invalid(_("%(name)s must not be empty.") % {"name": name})
+            # A NUL byte cannot even be sent to PostgreSQL; no name contains control characters.
+            if any(ord(char) < 32 or ord(char) == 127 for char in value):
+                raise invalid(_("%(name)s must not contain control characters.") % {"name": name})
             filters[lookup] = value.strip()
     interval = None
     if "datetime" in query:
@@ -244,7 +247,7 @@ def _moment(raw: str, *, end: bool) -> datetime | None:
         day: date | None = parse_date(raw) if len(raw) == 10 else None
         if day is not None:
             start = datetime.combine(day, time.min, tzinfo=UTC)
-            return start + timedelta(days=1) if end else start
+            return _later(start, timedelta(days=1)) if end else start
         moment = parse_datetime(raw)
     except ValueError:
         return None
@@ -252,4 +255,12 @@ def _moment(raw: str, *, end: bool) -> datetime | None:
         return None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     # An instant is a closed interval of one moment; keep [start, end) half-open.
-    return moment + timedelta(microseconds=1) if end else moment
+    return _later(moment, timedelta(microseconds=1)) if end else moment
+
+
+def _later(moment: datetime, step: timedelta) -> datetime:
+    """`moment + step`; at the end of Python's calendar (9999-12-31), its last instant."""
+    try:
+        return moment + step
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
