@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
@@ -16,6 +21,52 @@ MAX_LIMIT = 5000
 MAX_OFFSET = 10**9
 # Ids are bigints: a larger number names no row.
 MAX_ID = 2**63 - 1
+
+
+class BoundedLimitOffsetPagination(LimitOffsetPagination):
+    """DRF's limit/offset paging, but a bad or absurd number is a 400 naming the parameter.
+
+    DRF ignores a malformed limit and passes any size on to SQL, where a value beyond a
+    bigint is a server error.
+    """
+
+    max_limit = MAX_LIMIT
+
+    def get_limit(self, request: Request) -> int | None:
+        return self._number(request, "limit", self.default_limit, minimum=1, maximum=MAX_LIMIT)
+
+    def get_offset(self, request: Request) -> int:
+        return self._number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET) or 0
+
+    def _number(
+        self, request: Request, name: str, default: int | None, *, minimum: int, maximum: int
+    ) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        field = serializers.IntegerField(min_value=minimum, max_value=maximum)
+        try:
+            return field.run_validation(raw)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({name: exc.detail}) from None
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "limit",
+                "required": False,
+                "in": "query",
+                "description": str(_("Results per page.")),
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            },
+            {
+                "name": "offset",
+                "required": False,
+                "in": "query",
+                "description": str(_("Results to skip.")),
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+            },
+        ]
 
 
 def feature_collection_response(

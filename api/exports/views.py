@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_slug
 from django.http import (
     FileResponse,
     Http404,
@@ -56,12 +57,19 @@ def download(request: HttpRequest, dataset: str, extension: str) -> HttpResponse
         rules.may_export.enforce(request.user)
     except PermissionDenied as refusal:
         return JsonResponse({"detail": str(refusal)}, status=403)
+    project = request.GET.get("project") or None
+    try:
+        if project is not None:
+            # A slug or nothing: a NUL byte must not even reach the database.
+            validate_slug(project)
+    except ValidationError as error:
+        return JsonResponse({"project": error.messages}, status=400)
     try:
         options = export_options(
             dataset=dataset,
             fmt=FORMAT_BY_EXTENSION[extension],
             srid=request.GET.get("srid", "4326"),
-            project=request.GET.get("project") or None,
+            project=project,
             csv_geometry=request.GET.get("csv_geometry") or None,
         )
     except ValidationError as error:

@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, Polygon
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from api.ogc.collections import CRS84, SUPPORTED_CRS, Collection, Crs, crs_by_name
 from geo.crs import STORAGE_SRID
+from geo.validation import check_geometry
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10000
@@ -109,6 +111,9 @@ def parse_items_query(query: QueryDict, collection: Collection) -> ItemsQuery:
         if value is not None:
             if not value.strip():
                 raise invalid(_("%(name)s must not be empty.") % {"name": name})
+            # A NUL byte cannot even be sent to PostgreSQL; no name contains control characters.
+            if any(ord(char) < 32 or ord(char) == 127 for char in value):
+                raise invalid(_("%(name)s must not contain control characters.") % {"name": name})
             filters[lookup] = value.strip()
     interval = None
     if "datetime" in query:
@@ -195,8 +200,13 @@ def _projected_bbox(xmin: float, ymin: float, xmax: float, ymax: float, crs: Crs
     for (x1, y1), (x2, y2) in zip(corners, corners[1:] + corners[:1], strict=True):
         ring.extend((x1 + (x2 - x1) * i / steps, y1 + (y2 - y1) * i / steps) for i in range(steps))
     ring.append(ring[0])
+    polygon = Polygon(ring, srid=crs.srid)
     try:
-        polygon = Polygon(ring, srid=crs.srid)
+        # Absurd numbers would keep PROJ busy for seconds: checked before the transform.
+        check_geometry(polygon, field="bbox")
+    except ValidationError as exc:
+        raise invalid(" ".join(exc.messages)) from None
+    try:
         polygon.transform(STORAGE_SRID)
     except (GDALException, GEOSException):
         raise invalid(_("bbox cannot be transformed from %(crs)s.") % {"crs": crs.uri}) from None
@@ -237,7 +247,7 @@ def _moment(raw: str, *, end: bool) -> datetime | None:
         day: date | None = parse_date(raw) if len(raw) == 10 else None
         if day is not None:
             start = datetime.combine(day, time.min, tzinfo=UTC)
-            return start + timedelta(days=1) if end else start
+            return _later(start, timedelta(days=1)) if end else start
         moment = parse_datetime(raw)
     except ValueError:
         return None
@@ -245,4 +255,12 @@ def _moment(raw: str, *, end: bool) -> datetime | None:
         return None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     # An instant is a closed interval of one moment; keep [start, end) half-open.
-    return moment + timedelta(microseconds=1) if end else moment
+    return _later(moment, timedelta(microseconds=1)) if end else moment
+
+
+def _later(moment: datetime, step: timedelta) -> datetime:
+    """`moment + step`; at the end of Python's calendar (9999-12-31), its last instant."""
+    try:
+        return moment + step
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)

@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, cast
 
-from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_slug
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -20,7 +20,7 @@ from rest_framework_gis.fields import GeometryField
 from accounts.selectors import display_name
 from api.pages import project_path
 from api.pagination import DEFAULT_LIMIT, GEOJSON, MAX_ID, MAX_LIMIT, MAX_OFFSET
-from geo.validation import parse_bbox
+from geo.validation import parse_bbox, parse_geometry
 from locations.models import Site
 from proposals.features import DETAIL, LIST, PROPERTIES, VOTE_COUNT_HELP, Property
 from proposals.models import Category, Comment, Phase, Project, Proposal, Vote
@@ -59,14 +59,19 @@ class PointGeometryField(GeometryField):
     }
 
     def to_internal_value(self, value: Any) -> GEOSGeometry:
-        invalid = serializers.ValidationError(self.error_messages["invalid"], code="invalid")
         if not isinstance(value, Mapping | str):
-            raise invalid
+            raise serializers.ValidationError(self.error_messages["invalid"], code="invalid")
         try:
-            return super().to_internal_value(value)
-        except (DjangoValidationError, GEOSException, GDALException, ValueError, TypeError):
-            # drf-gis's own messages are English only and quote GDAL's internals.
-            raise invalid from None
+            # Checked before anything transforms it (geo/validation.py says why).
+            return parse_geometry(value, field="location")
+        except DjangoValidationError as exc:
+            error = exc.error_dict["location"][0]
+            if error.code == "syntax":
+                # Our own wording for this field: it says what a pin looks like.
+                raise serializers.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from None
+            raise serializers.ValidationError(error.messages, code=error.code) from None
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -82,17 +87,40 @@ class VisibleProjectField(serializers.SlugRelatedField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(slug_field="slug", **kwargs)
 
+    def to_internal_value(self, data: Any) -> Any:
+        # Anything else names no project, and a NUL byte would not even reach the database.
+        if isinstance(data, str):
+            try:
+                validate_slug(data)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages, code="invalid") from None
+        return super().to_internal_value(data)
+
     def get_queryset(self) -> Any:
         return projects_visible_to(self.context["request"].user)
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleProposalField(serializers.PrimaryKeyRelatedField):
+class WholeNumberIdField(serializers.PrimaryKeyRelatedField):
+    """An id as a JSON integer (or digits) within a bigint: `21.9` is refused, not cut to 21,
+    and 1e400 never reaches the database."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, str) and data.isascii() and data.isdigit())
+        ):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= int(data) <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(int(data))
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class VisibleProposalField(WholeNumberIdField):
     """A proposal by id, among those the requesting user may see."""
 
     default_error_messages = {
         "does_not_exist": _("There is no proposal with the id {pk_value}."),
-        "incorrect_type": _("Give the proposal's id as a number."),
+        "incorrect_type": _("Give the proposal's id as a whole number."),
     }
 
     def get_queryset(self) -> Any:
@@ -102,11 +130,11 @@ class VisibleProposalField(serializers.PrimaryKeyRelatedField):
         return proposals_visible_to(user, sight=Sight.REACHABLE).select_related("project")
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleCommentField(serializers.PrimaryKeyRelatedField):
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class VisibleCommentField(WholeNumberIdField):
     default_error_messages = {
         "does_not_exist": _("There is no comment with the id {pk_value}."),
-        "incorrect_type": _("Give the comment's id as a number."),
+        "incorrect_type": _("Give the comment's id as a whole number."),
     }
 
     def get_queryset(self) -> Any:

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.security.SecurityHeadersMiddleware",
+    # JSON 411/413 before anything reads an API body; JSON 503 while the database is away.
+    "api.middleware.ApiGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,7 +84,11 @@ _LOCAL_PORT = env_int("MMK_PGPORT", int(_PORT_FILE.read_text()) if _PORT_FILE.ex
 _LOCAL_DB = f"postgis://mitmachkarte@127.0.0.1:{_LOCAL_PORT}/mitmachkarte"
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", _LOCAL_DB), conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60)
+        env_str("DATABASE_URL", _LOCAL_DB),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        # A kept connection is checked before a request reuses it: after a database restart
+        # each worker reconnects instead of failing its first request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
@@ -136,7 +142,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     # Writes of views with a `throttle_scope` count against RATE_LIMITS (infra/ratelimit.py).

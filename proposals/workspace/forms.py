@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 from django import forms
-from django.contrib.gis.gdal.error import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from geo.analysis import MAX_DISTANCE_M, MAX_DUPLICATE_DISTANCE_M
 from geo.models import Area
-from geo.validation import as_storage_multipolygon, point_from_lonlat
+from geo.validation import as_storage_multipolygon, parse_geometry, point_from_lonlat
 from locations.models import Site
 from proposals.models import Category, PaperTally, Project, Proposal
 from proposals.selectors import current_tallies
@@ -128,21 +126,16 @@ class WorkspaceFilterForm(forms.Form):
 
 
 def parse_polygon(text: str) -> GEOSGeometry:
-    """A polygon typed as WKT or GeoJSON (EPSG:4326), valid, or a clear message."""
-    raw = text.strip()
+    """A polygon typed as WKT or GeoJSON (EPSG:4326 unless it says otherwise), valid, or a
+    clear message; checked before anything transforms it (geo/validation.py)."""
     try:
-        if raw.startswith("{"):
-            json.loads(raw)  # a clear error for broken JSON before GDAL's generic one
-        geometry = GEOSGeometry(raw)
-    except (ValueError, GEOSException, GDALException, TypeError):
-        raise ValidationError(
-            _("This is neither WKT nor GeoJSON of a polygon."), code="invalid"
-        ) from None
-    if geometry.srid is None:
-        geometry.srid = 4326
-    try:
-        return as_storage_multipolygon(geometry, field="polygon")
+        return as_storage_multipolygon(parse_geometry(text, field="polygon"), field="polygon")
     except ValidationError as exc:
+        error = exc.error_dict["polygon"][0]
+        if error.code == "syntax":
+            raise ValidationError(
+                _("This is neither WKT nor GeoJSON of a polygon."), code="invalid"
+            ) from None
         raise ValidationError(exc.message_dict["polygon"]) from None
 
 

@@ -155,19 +155,9 @@ def test_ogr2ogr_pages_through_every_public_proposal(live_server, data, tmp_path
         assert abs(x - proposal.location.x) < 1e-6 and abs(y - proposal.location.y) < 1e-6
 
 
-def test_crs_epsg_25832(live_server, data, tmp_path: Path):  # type: ignore[no-untyped-def]
-    # GDAL 3.6's OAPIF driver has no CRS open option (it came with 3.7): where it has one,
-    # ogr2ogr asks for EPSG:25832 itself; the plain HTTP request below runs in any case.
-    if 'name="CRS"' in gdal("ogrinfo", "--format", "OAPIF").stdout:
-        out = tmp_path / "utm.gpkg"
-        url = f"OAPIF:{live_server.url}/ogc/"
-        gdal("ogr2ogr", "-f", "GPKG", str(out), url, "proposals", "-oo", "CRS=EPSG:25832")
-        with sqlite3.connect(out) as db:
-            srs = db.execute(
-                "SELECT s.organization_coordsys_id FROM gpkg_geometry_columns g "
-                "JOIN gpkg_spatial_ref_sys s USING (srs_id) WHERE g.table_name = 'proposals'"
-            ).fetchone()
-        assert srs == (25832,)
+def test_crs_epsg_25832(live_server, data):  # type: ignore[no-untyped-def]
+    # Debian 12's GDAL 3.6 OAPIF driver cannot ask for a CRS (its CRS open option came with
+    # 3.7), so the request a newer client makes is made over plain HTTP here.
     collection_url = f"{live_server.url}/ogc/collections/proposals"
     with urllib.request.urlopen(f"{collection_url}?f=json") as response:  # noqa: S310
         collection = json.load(response)
