@@ -7,10 +7,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.db.models import CharField, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import QuerySet
+from django.db.models.functions import Concat
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -19,13 +18,13 @@ from api.v1.tiles import MVT, check_tile, render_tile, tile_box
 from geo import analysis
 from geo.geojson import FeatureSpec, collection_chunks, features
 from proposals import rules
+from proposals.links import url_template, url_template_sql
 from proposals.models import Proposal
 from proposals.selectors import with_counts
 from proposals.workspace.forms import DuplicateForm, WorkspaceFilterForm
 from proposals.workspace.selectors import MAP_FEATURE_CAP, workspace_proposals
 
 GEOJSON = "application/geo+json"
-_PK_MARK = 987654321
 
 # What a point of the workspace's vector tiles carries; the review link is built from `id`.
 WORKSPACE_TILE_PROPERTIES = {
@@ -76,8 +75,7 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet[Proposal] | None, HttpResp
 
 def _review_url() -> Concat:
     """Each row's review page path, built by the database from the reversed URL."""
-    head, tail = reverse("proposals:workspace:review", args=[_PK_MARK]).split(str(_PK_MARK))
-    return Concat(Value(head), Cast("pk", CharField()), Value(tail), output_field=CharField())
+    return url_template_sql(url_template("proposals:workspace:review", pk="{pk}"), pk="pk")
 
 
 @require_safe

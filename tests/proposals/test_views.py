@@ -380,3 +380,67 @@ def test_proposal_page_queries_do_not_grow_with_comments(
     # city's official responses
     with django_assert_num_queries(3):
         client.get(proposal.get_absolute_url())
+
+
+FOREIGN_TARGETS = [
+    "//evil.example/",
+    "https://evil.example/",
+    "/\\evil.example/",  # browsers read a backslash as a slash: //evil.example
+    "javascript:alert(1)",
+]
+
+
+@pytest.mark.parametrize("target", FOREIGN_TARGETS)
+def test_a_vote_form_sends_people_back_only_to_this_site(
+    client: Any, citizen: Any, target: str
+) -> None:
+    proposal = ProposalFactory(project=ProjectFactory(voting=True))
+    client.force_login(citizen)
+
+    response = client.post(
+        reverse("proposals:vote-new", kwargs={"slug": proposal.project.slug, "pk": proposal.pk}),
+        {"next": target},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == proposal.get_absolute_url() + "#abstimmen"
+
+
+@pytest.mark.parametrize("target", FOREIGN_TARGETS)
+def test_a_moderation_form_sends_planners_back_only_to_this_site(
+    client: Any, planner_user: Any, target: str
+) -> None:
+    comment = CommentFactory()
+    client.force_login(planner_user)
+
+    response = client.post(
+        reverse("proposals:workspace:comment-moderate", args=[comment.pk]),
+        {"action": "hide", "reason": "Beleidigend", "next": target},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("proposals:workspace:review", args=[comment.proposal_id])
+
+
+def test_a_same_site_next_is_followed(client: Any, planner_user: Any) -> None:
+    comment = CommentFactory()
+    client.force_login(planner_user)
+
+    response = client.post(
+        reverse("proposals:workspace:comment-moderate", args=[comment.pk]),
+        {"action": "hide", "reason": "Beleidigend", "next": "/planung/moderation/?seite=2"},
+    )
+
+    assert response["Location"] == "/planung/moderation/?seite=2"
+
+
+def test_pages_and_workspace_refuse_with_the_rule_s_reason(client: Any, citizen: Any) -> None:
+    project = ProjectFactory(allow_citizen_pins=False)
+    client.force_login(citizen)
+
+    page = client.get(reverse("proposals:proposal-new", kwargs={"slug": project.slug}))
+    workspace = client.get(reverse("proposals:workspace:home"))
+
+    for response in (page, workspace):
+        assert response.status_code == 403
+        assert 'class="notice notice--refusal" role="alert"' in response.content.decode()
