@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 import folium
 import pytest
 from django.conf import settings as django_settings
+from django.template import engines
 
 from geo.maps import Map, RenderedMap, base_map, render_map
 from tests.html_hosts import referenced_hosts
@@ -123,3 +125,19 @@ def test_the_map_factory_knows_no_domain_app() -> None:
 
     assert imported & DOMAIN_APPS == set()
     assert "proposals:" not in source and "api-v1:" not in source
+
+
+def test_map_script_tag_writes_each_map_s_code_with_the_request_s_nonce(tiles: Any) -> None:
+    first, second = a_map("Erste"), a_map("Zweite")
+    page = engines["django"].from_string("{% load maps %}{% map_script first missing second %}")
+
+    html = page.render({"first": first, "second": second, "missing": None}).strip()
+    assert html.startswith('<script nonce="">')  # no request, no nonce: CSP refuses it
+    html = page.render(
+        {"first": first, "second": second, "missing": None},
+        request=SimpleNamespace(csp_nonce="n0nce", META={}),  # type: ignore[arg-type]
+    )
+
+    assert html.count('<script nonce="n0nce">') == 2
+    assert html.index(str(first.script)) < html.index(str(second.script))
+    assert "&lt;" not in html  # the code is placed as it is, not HTML-escaped
