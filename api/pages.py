@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 
 def project_path(slug: str) -> str:
-    try:
-        return reverse("proposals:project-detail", kwargs={"slug": slug})
-    except NoReverseMatch:
-        # The pages are not mounted (yet): the agreed path.
-        return f"/projekte/{slug}/"
+    return reverse("proposals:project-detail", kwargs={"slug": slug})

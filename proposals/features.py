@@ -17,7 +17,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     BooleanField,
     Case,
-    CharField,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -26,13 +25,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Concat
-from django.urls import reverse
+from django.db.models.functions import Concat
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from geo.geojson import FeatureSpec
 from proposals import rules
+from proposals.links import url_template, url_template_sql
 from proposals.models import Project, Proposal
 from proposals.selectors import projects_visible_to, proposals_visible_to, with_counts
 
@@ -139,20 +138,9 @@ EXPORT_SPEC = feature_spec(EXPORT)
 
 
 def proposal_path_sql(slug_field: str = "project__slug", pk_field: str = "pk") -> Concat:
-    """Each proposal's page path, built by the database from the reversed URL."""
-    # Markers reversed into the URL and cut out again, so the pages own their URLs.
-    slug_mark, pk_mark = "mmk-slug-mark", 987654321
-    marked = reverse("proposals:proposal-detail", kwargs={"slug": slug_mark, "pk": pk_mark})
-    head, rest = marked.split(slug_mark, 1)
-    middle, tail = rest.split(str(pk_mark), 1)
-    return Concat(
-        Value(head),
-        slug_field,
-        Value(middle),
-        Cast(pk_field, CharField()),
-        Value(tail),
-        output_field=CharField(),
-    )
+    """Each proposal's page path, built by the database from the reversed URL template."""
+    template = url_template("proposals:proposal-detail", slug="{slug}", pk="{pk}")
+    return url_template_sql(template, slug=slug_field, pk=pk_field)
 
 
 def projects_with_public_results(user: Any, projects: QuerySet[Project]) -> list[int]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import log_action
 from proposals import notifications, rules
+from proposals.errors import refusal as _refusal
 from proposals.models import (
     Comment,
     NotificationSettings,
@@ -394,7 +395,3 @@ def _resolve_reports(reports: Any, actor: Any, action: str) -> int:
             resolved_at=timezone.now(), resolved_by=actor, outcome=outcome
         )
     )
-
-
-def _refusal(field: str, message: str, code: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})

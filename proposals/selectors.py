@@ -204,3 +204,38 @@ def project_places(project: Project) -> list[Place]:
         if point is not None and not point.empty
     ]
     return places
+
+
+# A project map shows the city's sites inside its area; more than this would clutter it.
+MAX_SITES_ON_MAP = 200
+
+
+def sites_on_map(project: Project) -> QuerySet[Site]:
+    """The city's sites touching the project's area, with only what the map draws."""
+    return Site.objects.filter(location__intersects=project.perimeter).only(
+        "name", "location", "outline"
+    )[:MAX_SITES_ON_MAP]
+
+
+@dataclass(frozen=True)
+class CommentNode:
+    comment: Comment
+    replies: list[CommentNode]
+
+
+def comment_tree(proposal: Proposal) -> list[CommentNode]:
+    """The visible comments, top level first with their replies nested, in one query.
+
+    A reply to a hidden comment stays hidden too: it is reached only through its parent.
+    """
+    comments = Comment.objects.filter(proposal=proposal, is_hidden=False).select_related(
+        "author__profile"
+    )
+    children: dict[int | None, list[Comment]] = {}
+    for comment in comments:
+        children.setdefault(comment.parent_id, []).append(comment)
+
+    def node(comment: Comment) -> CommentNode:
+        return CommentNode(comment, [node(c) for c in children.get(comment.pk, [])])
+
+    return [node(c) for c in children.get(None, [])]

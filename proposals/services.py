@@ -19,6 +19,7 @@ from audit.services import log_action
 from geo.validation import as_storage_point
 from locations.models import Site
 from proposals import rules
+from proposals.errors import refusal as _refusal
 from proposals.models import (
     Category,
     Comment,
@@ -226,11 +227,6 @@ def _lock_ballot(project: Project, user: Any) -> None:
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
             [f"ballot:{project.pk}:{user.pk}"],
         )
-
-
-def _refusal(field: str, message: str, code: str) -> ValidationError:
-    """A field error that keeps its code, so API clients and tests can tell refusals apart."""
-    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def votes_per_ballot(project: Project, options: int) -> int:

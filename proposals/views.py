@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
@@ -15,26 +14,28 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from geo.maps import project_map as build_project_map
-from geo.maps import proposal_map, results_map
 from infra.ratelimit import limit
-from locations.models import Site
 from proposals import rules
 from proposals.forms import CommentForm, ProposalForm, add_service_errors
+from proposals.maps import picker_options, pins_url, proposal_map, results_map
+from proposals.maps import project_map as build_project_map
 from proposals.models import Comment, Phase, Project, Proposal, VotingMode
+from proposals.responses import next_url, refusal
 from proposals.selectors import (
+    CommentNode,
     Place,
+    comment_tree,
     current_tallies,
     my_votes,
     project_places,
     project_results,
     projects_visible_to,
     proposals_visible_to,
+    sites_on_map,
     with_counts,
 )
 from proposals.services import (
@@ -46,11 +47,7 @@ from proposals.services import (
     vote_withdraw,
 )
 
-# The REST API of the shared contract; it is not language-prefixed, so no reverse() per language.
-PINS_API_PATH = "/api/v1/proposals/"
 PROPOSALS_PER_PAGE = 50
-# A project map shows the city's sites inside its area; more than this would clutter it.
-MAX_SITES_ON_MAP = 200
 
 SORT_CHOICES = [("newest", gettext_lazy("Newest first")), ("support", gettext_lazy("Most votes"))]
 SORT_ORDERS = {
@@ -155,17 +152,18 @@ def _project_page(
         proposal.vote_box = ballot.box(request.user, proposal)  # type: ignore[attr-defined]
     page.object_list = entries
 
-    sites = Site.objects.filter(location__intersects=project.perimeter).only(
-        "name", "location", "outline"
-    )[:MAX_SITES_ON_MAP]
-    pins_url = f"{PINS_API_PATH}?{urlencode({'project': project.slug, **filters})}"
     phase = project.phase
-    picker = _picker_options(places) if proposal_form is not None else None
+    picker = picker_options(places) if proposal_form is not None else None
     context = {
         "project": project,
         "phase": phase,
         "todo": what_one_can_do(project, phase),
-        "map": build_project_map(project, pins_url=pins_url, sites=sites, picker=picker),
+        "map": build_project_map(
+            project,
+            pins_url=pins_url(project, **filters),
+            sites=sites_on_map(project),
+            picker=picker,
+        ),
         "form": form,
         "votes_public": votes_public,
         "page": page,
@@ -191,9 +189,8 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     if not request.user.is_authenticated:
         return redirect_to_login(project.get_absolute_url() + "#vorschlag-machen")
-    refused = _refused(request, rules.may_add_proposal.reason(request.user, project))
-    if refused:
-        return refused
+    if (reason := rules.may_add_proposal.reason(request.user, project)) is not None:
+        return refusal(request, reason)
     places = project_places(project)
     form = ProposalForm(request.POST or None, project=project, places=places)
     if request.method == "POST" and form.is_valid():
@@ -202,7 +199,7 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
                 author=request.user, project=project, **form.service_arguments()
             )
         except PermissionDenied as denied:
-            return _forbidden(request, denied)
+            return refusal(request, denied)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -226,9 +223,8 @@ def proposal_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     proposal = _visible_proposal(request, slug, pk)
     if not request.user.is_authenticated:
         return redirect_to_login(proposal.get_absolute_url())
-    refused = _refused(request, rules.may_edit_proposal.reason(request.user, proposal))
-    if refused:
-        return refused
+    if (reason := rules.may_edit_proposal.reason(request.user, proposal)) is not None:
+        return refusal(request, reason)
     project = proposal.project
     places = project_places(project)
     initial = {
@@ -243,7 +239,7 @@ def proposal_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         try:
             proposal_update(user=request.user, proposal=proposal, **form.service_arguments())
         except PermissionDenied as denied:
-            return _forbidden(request, denied)
+            return refusal(request, denied)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -257,14 +253,13 @@ def proposal_delete_view(request: HttpRequest, slug: str, pk: int) -> HttpRespon
     proposal = _visible_proposal(request, slug, pk)
     if not request.user.is_authenticated:
         return redirect_to_login(proposal.get_absolute_url())
-    refused = _refused(request, rules.may_delete_proposal.reason(request.user, proposal))
-    if refused:
-        return refused
+    if (reason := rules.may_delete_proposal.reason(request.user, proposal)) is not None:
+        return refusal(request, reason)
     if request.method == "POST":
         try:
             proposal_delete(user=request.user, proposal=proposal)
         except PermissionDenied as denied:
-            return _forbidden(request, denied)
+            return refusal(request, denied)
         messages.success(request, _("Your proposal was deleted."))
         return redirect(proposal.project)
     return render(
@@ -304,7 +299,7 @@ def comment_new(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                     parent=parent,
                 )
             except PermissionDenied as denied:
-                return _forbidden(request, denied)
+                return refusal(request, denied)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -327,7 +322,7 @@ def vote_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 def _vote(request: HttpRequest, slug: str, pk: int, *, withdraw: bool) -> HttpResponse:
     proposal = _visible_proposal(request, slug, pk)
-    back = _next_url(request, default=proposal.get_absolute_url() + "#abstimmen")
+    back = next_url(request, default=proposal.get_absolute_url() + "#abstimmen")
     if not request.user.is_authenticated:
         return redirect_to_login(back)
     try:
@@ -336,7 +331,7 @@ def _vote(request: HttpRequest, slug: str, pk: int, *, withdraw: bool) -> HttpRe
         else:
             vote_cast(user=request.user, proposal=proposal)
     except PermissionDenied as denied:
-        return _forbidden(request, denied)
+        return refusal(request, denied)
     except ValidationError as error:
         return _proposal_page(request, proposal, vote_errors=error.messages, status=400)
     messages.success(
@@ -355,10 +350,7 @@ def _proposal_page(
 ) -> HttpResponse:
     user = request.user
     project = proposal.project
-    comments = Comment.objects.filter(proposal=proposal, is_hidden=False).select_related(
-        "author__profile"
-    )
-    tree = _comment_tree(comments)
+    tree = comment_tree(proposal)
     may_comment = rules.may_comment(user, proposal)
     ballot = Ballot.of(user, project)
     context = {
@@ -391,16 +383,15 @@ def _proposal_form_page(
     *,
     proposal: Proposal | None,
 ) -> HttpResponse:
-    sites = Site.objects.filter(location__intersects=project.perimeter).only(
-        "name", "location", "outline"
-    )[:MAX_SITES_ON_MAP]
-    pins_url = f"{PINS_API_PATH}?{urlencode({'project': project.slug})}"
     context = {
         "project": project,
         "proposal": proposal,
         "proposal_form": form,
         "map": build_project_map(
-            project, pins_url=pins_url, sites=sites, picker=_picker_options(places)
+            project,
+            pins_url=pins_url(project),
+            sites=sites_on_map(project),
+            picker=picker_options(places),
         ),
     }
     return render(
@@ -504,15 +495,6 @@ def _visible_proposal(request: HttpRequest, slug: str, pk: int) -> Proposal:
     return proposal
 
 
-def _refused(request: HttpRequest, reason: str | None) -> HttpResponse | None:
-    return None if reason is None else _forbidden(request, PermissionDenied(reason))
-
-
-def _forbidden(request: HttpRequest, denied: PermissionDenied) -> HttpResponse:
-    """The 403 page saying why, in the words of the rule that refused."""
-    return render(request, "403.html", {"exception": str(denied)}, status=403)
-
-
 def _results(project: Project, phase: Phase) -> dict[str, Any] | None:
     """The ranking with its sums, paper events and map, once there is voting to show."""
     if phase not in (Phase.VOTING, Phase.CLOSED):
@@ -543,36 +525,7 @@ def _login_url(request: HttpRequest, next_url: str) -> str:
     return f"{resolve_url(settings.LOGIN_URL)}?next={quote(next_url, safe='/')}"
 
 
-def _next_url(request: HttpRequest, *, default: str) -> str:
-    """Where a form sends people back to: only a path of this site."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def _picker_options(places: list[Place]) -> dict[str, Any]:
-    return {
-        "form": "proposal-form",
-        "status": "place-status",
-        "places": {p.key: [p.lon, p.lat] for p in places},
-        "labels": {
-            "outside": _(
-                "This place lies outside the project area (the outlined area on the map). "
-                "Please click inside it."
-            ),
-            "chosen": _(
-                "Place chosen: latitude %(lat)s, longitude %(lon)s. Now describe your idea below."
-            ),
-            "chosen_place": _("Place chosen: %(name)s."),
-            "marker": _("Your new proposal"),
-        },
-    }
-
-
-def _reply_parent(form: CommentForm | None, tree: list[dict[str, Any]]) -> int | None:
+def _reply_parent(form: CommentForm | None, tree: list[CommentNode]) -> int | None:
     """The comment whose reply form shows a refused reply again; else the main form shows it."""
     if form is None or not form.is_bound:
         return None
@@ -580,19 +533,7 @@ def _reply_parent(form: CommentForm | None, tree: list[dict[str, Any]]) -> int |
         parent = int(form.data.get("parent") or 0)
     except ValueError:
         return None
-    return parent if any(node["comment"].pk == parent for node in tree) else None
-
-
-def _comment_tree(comments: Any) -> list[dict[str, Any]]:
-    """Top-level comments with their replies nested; replies to hidden comments stay hidden too."""
-    children: dict[int | None, list[Comment]] = defaultdict(list)
-    for comment in comments:
-        children[comment.parent_id].append(comment)
-
-    def node(comment: Comment) -> dict[str, Any]:
-        return {"comment": comment, "replies": [node(c) for c in children.get(comment.pk, [])]}
-
-    return [node(c) for c in children.get(None, [])]
+    return parent if any(node.comment.pk == parent for node in tree) else None
 
 
 def _query_without_page(request: HttpRequest) -> str:

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.db.models import CharField, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import QuerySet
+from django.db.models.functions import Concat
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -27,13 +26,13 @@ from proposals.features import (
     projects_with_public_results,
     with_feature_columns,
 )
+from proposals.links import url_template, url_template_sql
 from proposals.models import Project, Proposal
 from proposals.selectors import with_counts
 from proposals.workspace.forms import DuplicateForm, WorkspaceFilterForm
 from proposals.workspace.selectors import MAP_FEATURE_CAP, workspace_proposals
 
 GEOJSON = "application/geo+json"
-_PK_MARK = 987654321
 
 # The workspace's proposals are the public feature (proposals/features.py) with the planners'
 # columns on top: visibility and the review page's path.
@@ -71,8 +70,7 @@ def _feature_rows(request: HttpRequest, queryset: QuerySet[Proposal]) -> QuerySe
 
 def _review_url() -> Concat:
     """Each row's review page path, built by the database from the reversed URL."""
-    head, tail = reverse("proposals:workspace:review", args=[_PK_MARK]).split(str(_PK_MARK))
-    return Concat(Value(head), Cast("pk", CharField()), Value(tail), output_field=CharField())
+    return url_template_sql(url_template("proposals:workspace:review", pk="{pk}"), pk="pk")
 
 
 @require_safe

@@ -9,7 +9,6 @@ from typing import Any
 import folium
 from branca.element import MacroElement
 from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from folium.elements import JSCSSMixin
 from folium.plugins import HeatMap
@@ -17,12 +16,12 @@ from folium.template import Template
 from folium.utilities import JsCode
 
 from geo.analysis import DistrictTable, HeatCell
-from geo.maps import RenderedMap, base_map, render_map, static_url
+from geo.maps import Map, RenderedMap, base_map, render_map, static_url
+from geo.selectors import city_point
+from proposals.links import url_template
 from proposals.models import Proposal
 from proposals.workspace.selectors import MAP_FEATURE_CAP
 
-# Kaiserslautern's centre, for a workspace without any proposals yet.
-DEFAULT_CENTRE = (49.4447, 7.7689)
 # Five classes from light to dark (ColorBrewer "Blues"), readable by people with colour blindness.
 CHOROPLETH_COLOURS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
 NO_DATA_COLOUR = "#d9d9d9"
@@ -95,13 +94,7 @@ def proposals_map(
     distance: int | None = None,
 ) -> RenderedMap:
     """The filtered proposals; the polygon or the distance circle of a spatial filter on top."""
-    m = base_map(
-        label=_("Map of the filtered proposals"),
-        css_class="mmk-map--workspace",
-        location=list(DEFAULT_CENTRE),
-        zoom_start=13,
-        zoom_snap=0.25,
-    )
+    m = _workspace_map(label=_("Map of the filtered proposals"), zoom_start=13, bounds=bounds)
     if area is not None:
         _outline(area).add_to(m)
     if place is not None and distance:
@@ -123,20 +116,38 @@ def proposals_map(
         },
         tiles=_vector_tiles(),
     ).add_to(m)
-    _fit(m, bounds)
     return render_map(m)
 
 
 def _vector_tiles() -> dict[str, Any]:
     """Above the threshold (and never above the GeoJSON cap) the map draws vector tiles."""
-    marker = 987654321
-    review = reverse("proposals:workspace:review", args=[marker]).replace(str(marker), "{id}")
     return {
-        "url": "/api/workspace/tiles/{z}/{x}/{y}.mvt",
+        "url": url_template("api-workspace:tiles", z="{z}", x="{x}", y="{y}"),
         "threshold": min(settings.MAP_VECTOR_TILE_THRESHOLD, MAP_FEATURE_CAP - 1),
         "maxZoom": settings.MAP_TILE_MAX_ZOOM,
-        "reviewUrl": review,
+        "reviewUrl": url_template("proposals:workspace:review", pk="{id}"),
     }
+
+
+def _workspace_map(*, label: str, zoom_start: int, bounds: Sequence[float] | None) -> Map:
+    """A workspace map centred on its data; one without data (no proposals yet) on the city."""
+    if bounds:
+        xmin, ymin, xmax, ymax = bounds
+        location, zoom = [(ymin + ymax) / 2, (xmin + xmax) / 2], zoom_start
+    elif (centre := city_point()) is not None:
+        location, zoom = [centre.y, centre.x], zoom_start
+    else:
+        # No city boundary either: the whole world until there is something to show.
+        location, zoom = [0.0, 0.0], 2
+    m = base_map(
+        label=label,
+        css_class="mmk-map--workspace",
+        location=location,
+        zoom_start=zoom,
+        zoom_snap=0.25,
+    )
+    _fit(m, bounds)
+    return m
 
 
 def choropleth_map(table: DistrictTable, *, per_1000: bool) -> tuple[RenderedMap, list[dict]]:
@@ -168,14 +179,12 @@ def choropleth_map(table: DistrictTable, *, per_1000: bool) -> tuple[RenderedMap
                 },
             }
         )
-    m = base_map(
+    m = _workspace_map(
         label=_("Map of the districts shaded by proposals per 1,000 residents")
         if per_1000
         else _("Map of the districts shaded by number of proposals"),
-        css_class="mmk-map--workspace",
-        location=list(DEFAULT_CENTRE),
         zoom_start=12,
-        zoom_snap=0.25,
+        bounds=_extent_of(features) if features else None,
     )
     if features:
         collection = {"type": "FeatureCollection", "features": features}
@@ -200,7 +209,6 @@ def choropleth_map(table: DistrictTable, *, per_1000: bool) -> tuple[RenderedMap
                 """
             ),
         ).add_to(m)
-        _fit(m, _extent_of(features))
     legend = [
         {"colour": colour, "low": low, "high": high}
         for colour, (low, high) in zip(CHOROPLETH_COLOURS, _pairs(breaks), strict=False)
@@ -209,13 +217,12 @@ def choropleth_map(table: DistrictTable, *, per_1000: bool) -> tuple[RenderedMap
 
 
 def heat_map(cells: list[HeatCell], *, label: str) -> RenderedMap:
-    m = base_map(
-        label=label,
-        css_class="mmk-map--workspace",
-        location=list(DEFAULT_CENTRE),
-        zoom_start=14,
-        zoom_snap=0.25,
-    )
+    bounds = None
+    if cells:
+        lats = [c.lat for c in cells]
+        lons = [c.lon for c in cells]
+        bounds = (min(lons), min(lats), max(lons), max(lats))
+    m = _workspace_map(label=label, zoom_start=14, bounds=bounds)
     if cells:
         top = max(c.weight for c in cells)
         WorkspaceHeatMap(
@@ -227,9 +234,6 @@ def heat_map(cells: list[HeatCell], *, label: str) -> RenderedMap:
             min_opacity=0.35,
             max_zoom=settings.MAP_TILE_MAX_ZOOM,
         ).add_to(m)
-        lats = [c.lat for c in cells]
-        lons = [c.lon for c in cells]
-        _fit(m, (min(lons), min(lats), max(lons), max(lats)))
     return render_map(m)
 
 

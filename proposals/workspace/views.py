@@ -26,6 +26,7 @@ from geo import analysis
 from infra.ratelimit import limit
 from locations.models import Site
 from proposals import notifications, review, rules
+from proposals.forms import add_service_errors
 from proposals.models import (
     Comment,
     NotificationSettings,
@@ -35,6 +36,7 @@ from proposals.models import (
     Proposal,
     Report,
 )
+from proposals.responses import next_url, refusal
 from proposals.selectors import with_counts
 from proposals.services import tally_record
 from proposals.workspace import maps
@@ -51,8 +53,6 @@ from proposals.workspace.forms import (
 )
 from proposals.workspace.selectors import for_table, moderation_queue, workspace_proposals
 
-# Not language-prefixed, like the rest of the API.
-API_PROPOSALS = "/api/workspace/proposals/"
 ROWS_PER_PAGE = 100
 FILTER_KEYS = (
     "project",
@@ -80,7 +80,8 @@ def planner_required(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        rules.may_view_workspace.enforce(request.user)
+        if (reason := rules.may_view_workspace.reason(request.user)) is not None:
+            return refusal(request, reason)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -112,7 +113,7 @@ def home(request: HttpRequest) -> HttpResponse:
     elif filters.get("point") is not None:
         place = filters["point"]
     rendered = maps.proposals_map(
-        api_url=f"{API_PROPOSALS}?{query}",
+        api_url=f"{reverse('api-workspace:proposals')}?{query}",
         bounds=extent,
         area=filters.get("area"),
         place=place,
@@ -151,7 +152,10 @@ def _review_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
         "link_form": forms.get("link_form") or LinkForm(),
         "allowed": allowed,
         "map": maps.proposals_map(
-            api_url=f"{API_PROPOSALS}?{urlencode({'project': proposal.project.slug})}",
+            api_url=(
+                f"{reverse('api-workspace:proposals')}"
+                f"?{urlencode({'project': proposal.project.slug})}"
+            ),
             bounds=proposal.location.extent,
         ),
     }
@@ -176,15 +180,6 @@ def _invalid(request: HttpRequest, proposal: Proposal, name: str, form: Any) -> 
     return render(request, "workspace/review.html", context, status=400)
 
 
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    """A service's field errors onto the form, codes kept; unknown fields become form errors."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 def _back(proposal: Proposal) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("proposals:workspace:review", args=[proposal.pk]))
 
@@ -204,7 +199,7 @@ def proposal_transition(request: HttpRequest, pk: int) -> HttpResponse:
                 office=form.cleaned_data["office"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -229,11 +224,11 @@ def proposal_moderate(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Moderation saved."))
             return HttpResponseRedirect(
-                _next(request) or reverse("proposals:workspace:review", args=[pk])
+                next_url(request, default=reverse("proposals:workspace:review", args=[pk]))
             )
     return _invalid(request, proposal, "moderation_form", form)
 
@@ -252,11 +247,14 @@ def comment_moderate(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Moderation saved."))
             return HttpResponseRedirect(
-                _next(request) or reverse("proposals:workspace:review", args=[comment.proposal_id])
+                next_url(
+                    request,
+                    default=reverse("proposals:workspace:review", args=[comment.proposal_id]),
+                )
             )
     proposal = _get_proposal(comment.proposal_id)
     return _invalid(request, proposal, "moderation_form", form)
@@ -283,7 +281,7 @@ def proposal_merge(request: HttpRequest, pk: int) -> HttpResponse:
                 if isinstance(exc, PermissionDenied):
                     form.add_error("target", str(exc))
                 else:
-                    _apply_errors(form, exc)
+                    add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -315,11 +313,11 @@ def proposal_link(request: HttpRequest, pk: int) -> HttpResponse:
                     linked=form.cleaned_data["linked"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Saved."))
                 return HttpResponseRedirect(
-                    _next(request) or reverse("proposals:workspace:review", args=[pk])
+                    next_url(request, default=reverse("proposals:workspace:review", args=[pk]))
                 )
     return _invalid(request, proposal, "link_form", form)
 
@@ -407,7 +405,7 @@ def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                     reason=form.cleaned_data["reason"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Thank you. The moderators will look at it."))
                 return HttpResponseRedirect(proposal.get_absolute_url())
@@ -444,12 +442,6 @@ def notification_settings(request: HttpRequest, token: str | None = None) -> Htt
         messages.success(request, _("Your choice is saved."))
         return HttpResponseRedirect(request.get_full_path())
     return render(request, "workspace/notifications.html", {"form": form})
-
-
-def _next(request: HttpRequest) -> str | None:
-    """A same-site path to return to (the moderation queue posts from its own page)."""
-    target = request.POST.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else None
 
 
 # Paper ballots: planners record what was counted at events; corrections supersede.
@@ -497,7 +489,7 @@ def tallies(request: HttpRequest, slug: str) -> HttpResponse:
                     correction_reason=data["correction_reason"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("The paper ballots are recorded."))
                 return HttpResponseRedirect(request.path)

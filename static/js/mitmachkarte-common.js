@@ -1,4 +1,5 @@
-/* Mitmachkarte: helpers every map script shares (the citizens' map, the planners' workspace).
+/* Mitmachkarte: what every map script shares (the citizens' map, the planners' workspace):
+ * safe DOM helpers, the popup, and the proposals' vector tile layer.
  *
  * Loaded by every map page right after Leaflet. User data reaches the page only through these
  * helpers' textContent and checked same-origin links, never as HTML.
@@ -40,5 +41,72 @@
     return tileGrid;
   }
 
-  window.MmkCommon = { sameOrigin: sameOrigin, element: element, TileGrid: TileGrid };
+  /* A popup's content: its title (a link when `href` is a path of this site), then `lines`
+   * (elements; empty ones left out). `className` names the block, `<className>__title` the title. */
+  function popup(className, title, href, lines) {
+    var root = element("div", className);
+    var heading = element("p", className + "__title");
+    var target = sameOrigin(href || "");
+    if (target) {
+      var link = element("a", null, title);
+      link.href = target;
+      heading.appendChild(link);
+    } else {
+      heading.textContent = title;
+    }
+    root.appendChild(heading);
+    (lines || []).forEach(function (line) {
+      if (line) root.appendChild(line);
+    });
+    return root;
+  }
+
+  /* The tiles' address for a GeoJSON request: the same filters (its query string, without
+   * paging), so tiles and markers show the same proposals. */
+  function tileUrl(template, pageUrl) {
+    var query = new URL(pageUrl, window.location.href).searchParams;
+    query.delete("limit");
+    query.delete("offset");
+    var rest = query.toString();
+    return template.split("?")[0] + (rest ? "?" + rest : "");
+  }
+
+  /* Proposals as vector tiles (SVG: Leaflet >= 1.8 broke VectorGrid's canvas clicks), for the
+   * citizens' map and the workspace alike. `options`: maxZoom, radius, colour(props) → fill,
+   * link (a URL template with `{id}`), popup(props, href) → the popup's content. */
+  function proposalTiles(map, url, options) {
+    var layer = new (TileGrid())(url, {
+      rendererFactory: L.svg.tile,
+      interactive: true,
+      maxNativeZoom: options.maxZoom,
+      maxZoom: options.maxZoom,
+      fetchOptions: { credentials: "same-origin" },
+      vectorTileLayerStyles: {
+        proposals: function (props) {
+          return {
+            radius: options.radius, weight: 2, color: "#ffffff", fill: true,
+            fillColor: options.colour(props), fillOpacity: 0.95
+          };
+        }
+      }
+    });
+    layer.on("click", function (event) {
+      var props = event.layer && event.layer.properties;
+      if (!props) return;
+      var id = parseInt(props.id, 10);
+      var href = options.link && id > 0 ? options.link.replace("{id}", String(id)) : null;
+      L.popup().setLatLng(event.latlng).setContent(options.popup(props, href)).openOn(map);
+    });
+    layer.addTo(map);
+    return layer;
+  }
+
+  window.MmkCommon = {
+    sameOrigin: sameOrigin,
+    element: element,
+    TileGrid: TileGrid,
+    popup: popup,
+    tileUrl: tileUrl,
+    proposalTiles: proposalTiles
+  };
 })();

@@ -13,18 +13,9 @@
   var element = window.MmkCommon.element;
 
   function popupContent(props, labels) {
-    var root = element("div", "pin-popup");
-    var href = sameOrigin(props.url || "");
-    var heading = element("p", "pin-popup__title");
-    if (href) {
-      var link = element("a", null, props.title);
-      link.href = href;
-      heading.appendChild(link);
-    } else {
-      heading.textContent = props.title;
-    }
-    root.appendChild(heading);
-    if (props.category) root.appendChild(element("p", "pin-popup__category", props.category));
+    var href = props.url || "";
+    var lines = [];
+    if (props.category) lines.push(element("p", "pin-popup__category", props.category));
     var counts = element("p", "pin-popup__counts");
     // The API sends no vote count (null) while a project's results are not public.
     if (typeof props.vote_count === "number") {
@@ -35,13 +26,13 @@
       if (counts.childNodes.length) counts.appendChild(document.createTextNode(" · "));
       counts.appendChild(element("span", null, labels.comments + ": " + props.comment_count));
     }
-    if (counts.childNodes.length) root.appendChild(counts);
-    if (href) {
+    if (counts.childNodes.length) lines.push(counts);
+    if (sameOrigin(href)) {
       var more = element("a", "pin-popup__more", labels.open);
-      more.href = href;
-      root.appendChild(more);
+      more.href = sameOrigin(href);
+      lines.push(more);
     }
-    return root;
+    return window.MmkCommon.popup("pin-popup", props.title, href, lines);
   }
 
   function pinIcon(props) {
@@ -67,40 +58,19 @@
     if (node) node.textContent = text;
   }
 
-  function tileUrl(template, pageUrl) {
-    // The same filters as the GeoJSON pages: their query string, without paging.
-    var query = new URL(pageUrl, window.location.href).searchParams;
-    query.delete("limit");
-    query.delete("offset");
-    var rest = query.toString();
-    return template.split("?")[0] + (rest ? "?" + rest : "");
-  }
-
-  /* The proposals as vector tiles (SVG: Leaflet >= 1.8 broke VectorGrid's canvas clicks). */
+  /* The proposals as vector tiles, category-coloured like the markers. */
   function addTiles(map, tiles, pageUrl, labels) {
-    var layer = new (window.MmkCommon.TileGrid())(tileUrl(tiles.url, pageUrl), {
-      rendererFactory: L.svg.tile,
-      interactive: true,
-      maxNativeZoom: tiles.maxZoom,
+    return window.MmkCommon.proposalTiles(map, window.MmkCommon.tileUrl(tiles.url, pageUrl), {
       maxZoom: tiles.maxZoom,
-      fetchOptions: { credentials: "same-origin" },
-      vectorTileLayerStyles: {
-        proposals: function (props) {
-          var colour = COLOR.test(props.category_color || "") ? props.category_color : "#0b4f6c";
-          return { radius: 6, weight: 2, color: "#ffffff", fill: true, fillColor: colour, fillOpacity: 0.95 };
-        }
+      radius: 6,
+      link: tiles.proposalUrl,
+      colour: function (props) {
+        return COLOR.test(props.category_color || "") ? props.category_color : "#0b4f6c";
+      },
+      popup: function (props, href) {
+        return popupContent({ title: props.title, vote_count: props.vote_count, url: href }, labels);
       }
     });
-    layer.on("click", function (event) {
-      var props = event.layer && event.layer.properties;
-      if (!props) return;
-      var id = parseInt(props.id, 10);
-      var shown = { title: props.title, vote_count: props.vote_count };
-      if (tiles.proposalUrl && id > 0) shown.url = tiles.proposalUrl.replace("{id}", String(id));
-      L.popup().setLatLng(event.latlng).setContent(popupContent(shown, labels)).openOn(map);
-    });
-    layer.addTo(map);
-    return layer;
   }
 
   /* Adds a cluster layer to `map` and fills it page by page from `url` (rel=next links). */

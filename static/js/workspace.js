@@ -19,20 +19,10 @@
   var element = window.MmkCommon.element;
 
   function popup(props, labels) {
-    var root = element("div", "ws-popup");
-    var title = element("p", "ws-popup__title");
-    var href = sameOrigin(props.review_url || "");
-    if (href) {
-      var link = element("a", null, props.title);
-      link.href = href;
-      title.appendChild(link);
-    } else {
-      title.textContent = props.title;
-    }
-    root.appendChild(title);
-    root.appendChild(element("p", null, (labels.statuses && labels.statuses[props.status]) || props.status));
-    root.appendChild(element("p", null, labels.votes + ": " + (props.vote_count || 0)));
-    return root;
+    return window.MmkCommon.popup("ws-popup", props.title, props.review_url, [
+      element("p", null, (labels.statuses && labels.statuses[props.status]) || props.status),
+      element("p", null, labels.votes + ": " + (props.vote_count || 0))
+    ]);
   }
 
   function toWkt(latlngs) {
@@ -60,32 +50,21 @@
     });
   }
 
+  /* The proposals as vector tiles with the GeoJSON request's filter, status-coloured. */
   function addTiles(map, tiles, pageUrl, labels) {
-    // The filter is the GeoJSON request's query string, unchanged.
-    var query = new URL(pageUrl, window.location.href).search;
-    var layer = new (window.MmkCommon.TileGrid())(tiles.url + query, {
-      rendererFactory: L.svg.tile,
-      interactive: true,
-      maxNativeZoom: tiles.maxZoom,
+    return window.MmkCommon.proposalTiles(map, window.MmkCommon.tileUrl(tiles.url, pageUrl), {
       maxZoom: tiles.maxZoom,
-      fetchOptions: { credentials: "same-origin" },
-      vectorTileLayerStyles: {
-        proposals: function (props) {
-          var colour = STATUS_COLOURS[props.status] || "#455a64";
-          return { radius: 7, weight: 2, color: "#ffffff", fill: true, fillColor: colour, fillOpacity: 0.95 };
-        }
+      radius: 7,
+      link: tiles.reviewUrl,
+      colour: function (props) {
+        return STATUS_COLOURS[props.status] || "#455a64";
+      },
+      popup: function (props, href) {
+        var shown = { title: props.title, status: props.status, vote_count: props.vote_count };
+        shown.review_url = href;
+        return popup(shown, labels);
       }
     });
-    layer.on("click", function (event) {
-      var props = event.layer && event.layer.properties;
-      if (!props) return;
-      var id = parseInt(props.id, 10);
-      var shown = { title: props.title, status: props.status, vote_count: props.vote_count };
-      if (tiles.reviewUrl && id > 0) shown.review_url = tiles.reviewUrl.replace("{id}", String(id));
-      L.popup().setLatLng(event.latlng).setContent(popup(shown, labels)).openOn(map);
-    });
-    layer.addTo(map);
-    return layer;
   }
 
   function loadProposals(map, url, options) {

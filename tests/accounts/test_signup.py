@@ -83,8 +83,8 @@ def test_signup_refusals_are_per_field(client: Any) -> None:
     assert set(form.errors) == {"username", "display_name", "password2"}
     html = response.content.decode()
     # Errors are tied to their fields for screen readers.
-    assert 'aria-describedby="id_display_name_helptext id_display_name_errors"' in html
-    assert 'id="id_display_name_errors"' in html
+    assert 'aria-describedby="id_display_name_helptext id_display_name_error"' in html
+    assert 'id="id_display_name_error"' in html
     assert 'aria-invalid="true"' in html
     assert not get_user_model().objects.filter(email="lena@example.org").exists()
     assert mail.outbox == []
@@ -144,7 +144,7 @@ def test_email_change_needs_confirmation_of_the_new_address(client: Any, citizen
     html = page.content.decode()
     assert '<label for="id_email">' in html and 'autocomplete="email"' in html
     taken = client.post("/konto/email/", {"email": "kein-at-zeichen", "action_add": ""})
-    assert 'aria-describedby="id_email_errors"' in taken.content.decode()
+    assert 'aria-describedby="id_email_error"' in taken.content.decode()
     assert 'aria-invalid="true"' in taken.content.decode()
     assert client.get("/konto/password/change/").status_code == 200
     response = client.post("/konto/email/", {"email": "neu@example.org", "action_add": ""})

@@ -13,9 +13,8 @@ import yaml
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
-from playwright.sync_api import Route, sync_playwright
+from playwright.sync_api import Browser, Route
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.html_hosts import referenced_hosts
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +102,7 @@ def test_swagger_ui_does_not_call_the_online_validator(client):
     ids=["swagger-ui", "redoc"],
 )
 def test_docs_render_in_a_browser_without_third_party_requests(
-    live_server: Any, transactional_db: Any, page: str, rendered: str
+    browser: Browser, live_server: Any, transactional_db: Any, page: str, rendered: str
 ) -> None:
     own_host = urlsplit(live_server.url).netloc
     foreign: list[str] = []
@@ -115,16 +114,14 @@ def test_docs_render_in_a_browser_without_third_party_requests(
             foreign.append(route.request.url)
             route.abort()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            tab = browser.new_page()
-            tab.route("**/*", route)
-            tab.goto(live_server.url + page)
-            # The UI has fetched the schema and drawn the operations.
-            tab.wait_for_selector(rendered, timeout=20000)
-            assert "proposals" in tab.content()
-            tab.wait_for_load_state("networkidle")
-        finally:
-            browser.close()
+    tab = browser.new_page()
+    try:
+        tab.route("**/*", route)
+        tab.goto(live_server.url + page)
+        # The UI has fetched the schema and drawn the operations.
+        tab.wait_for_selector(rendered, timeout=20000)
+        assert "proposals" in tab.content()
+        tab.wait_for_load_state("networkidle")
+    finally:
+        tab.context.close()
     assert foreign == []

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api.v1.tiles import tile_rows, tile_sql
-from geo.maps import PROPOSAL_TILES_PATH, project_map
+from proposals.maps import project_map, proposal_tiles_url
 from proposals.models import Proposal
 from tests.factories import (
     INSIDE,
@@ -324,7 +324,7 @@ def test_tile_query_uses_the_spatial_index() -> None:
 
 
 def test_tile_url_in_the_map_matches_the_route() -> None:
-    assert PROPOSAL_TILES_PATH.format(z=3, x=4, y=5) == tile_url(3, 4, 5)
+    assert proposal_tiles_url().format(z=3, x=4, y=5) == tile_url(3, 4, 5)
 
 
 def test_project_map_offers_tiles_with_the_pins_filters(settings: Any) -> None:

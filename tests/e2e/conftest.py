@@ -1,4 +1,5 @@
-"""Browser tests: Debian's headless Chromium against the live server; nothing leaves the machine.
+"""Browser tests: Debian's headless Chromium (the `browser` fixture of tests/conftest.py)
+against the live server; nothing leaves the machine.
 
 Every request to a host other than the live server is aborted and counted: requests to the tile
 server count as tile requests (the map background is a setting), anything else is a failure.
@@ -6,7 +7,6 @@ server count as tile requests (the map background is a setting), anything else i
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,31 +17,11 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
-
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe.min.js"
 # Screenshots for people to look at; nothing reads them back but the tests that write them.
 SHOTS = Path("/tmp/mitmachkarte-e2e")  # noqa: S108
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # Playwright's sync API runs an event loop in this thread, and Django then refuses ORM calls
-    # (they could block a loop). Here the loop only drives the browser, so the ORM may run.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as pw:
-            chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @dataclass

@@ -8,10 +8,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.gis.geos import Point
-from playwright.sync_api import Route, sync_playwright
+from playwright.sync_api import Browser, Route
 
 from proposals.models import Project, Proposal
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import (
     CategoryFactory,
     CommentFactory,
@@ -58,9 +57,8 @@ def make_project() -> Any:
 
 
 def test_project_page_loads_pins_from_the_api_without_third_party_requests(
-    live_server: Any, transactional_db: Any, settings: Any
+    browser: Browser, live_server: Any, transactional_db: Any, settings: Any
 ) -> None:
-    # Data first: Django refuses ORM calls while Playwright's event loop runs in this thread.
     project = make_project()
     url = live_server.url + project.get_absolute_url()
     own_host = urlsplit(live_server.url).netloc
@@ -88,41 +86,39 @@ def test_project_page_loads_pins_from_the_api_without_third_party_requests(
             return
         console_errors.append(message.text)
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
-            page.route("**/*", route)
-            page.on("console", on_console)
-            page.on("pageerror", lambda error: console_errors.append(str(error)))
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    try:
+        page.route("**/*", route)
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: console_errors.append(str(error)))
 
-            response = page.goto(url, wait_until="load")
-            assert response is not None and response.status == 200
-            page.wait_for_selector(".mmk-map[data-pins-loaded]", timeout=15_000)
+        response = page.goto(url, wait_until="load")
+        assert response is not None and response.status == 200
+        page.wait_for_selector(".mmk-map[data-pins-loaded]", timeout=15_000)
 
-            loaded = page.get_attribute(".mmk-map--project", "data-pins-loaded")
-            singles = page.locator(".mmk-map--project .pin-icon").count()
-            clustered = sum(
-                int(text)
-                for text in page.locator(".mmk-map--project .marker-cluster span").all_inner_texts()
-            )
-            status = page.inner_text(".map-status")
-            sites = page.locator(".mmk-map--project path.leaflet-interactive").count()
+        loaded = page.get_attribute(".mmk-map--project", "data-pins-loaded")
+        singles = page.locator(".mmk-map--project .pin-icon").count()
+        clustered = sum(
+            int(text)
+            for text in page.locator(".mmk-map--project .marker-cluster span").all_inner_texts()
+        )
+        status = page.inner_text(".map-status")
+        sites = page.locator(".mmk-map--project path.leaflet-interactive").count()
 
-            # Open the popup of the pin with the hostile title: text, not HTML.
-            if singles:
-                page.locator(".mmk-map--project .pin-icon").first.click()
-                page.wait_for_selector(".pin-popup", timeout=5_000)
-            popup_links = page.locator(".pin-popup a").count()
-            popup_text = page.inner_text(".pin-popup") if popup_links else ""
-            page.wait_for_timeout(400)  # the popup fades in; let the picture show it fully
-            pwned = page.evaluate("window.pwned === 1")
+        # Open the popup of the pin with the hostile title: text, not HTML.
+        if singles:
+            page.locator(".mmk-map--project .pin-icon").first.click()
+            page.wait_for_selector(".pin-popup", timeout=5_000)
+        popup_links = page.locator(".pin-popup a").count()
+        popup_text = page.inner_text(".pin-popup") if popup_links else ""
+        page.wait_for_timeout(400)  # the popup fades in; let the picture show it fully
+        pwned = page.evaluate("window.pwned === 1")
 
-            # With the popup open, so the picture shows it too.
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-            list_titles = page.locator(".proposal-item__title a").all_inner_texts()
-        finally:
-            browser.close()
+        # With the popup open, so the picture shows it too.
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        list_titles = page.locator(".proposal-item__title a").all_inner_texts()
+    finally:
+        page.context.close()
 
     assert loaded == "3"
     assert singles + clustered == 3
@@ -141,7 +137,7 @@ def test_project_page_loads_pins_from_the_api_without_third_party_requests(
 
 
 def test_proposal_page_on_a_phone_shows_its_pin_with_no_third_party_request(
-    live_server: Any, transactional_db: Any, settings: Any
+    browser: Browser, live_server: Any, transactional_db: Any, settings: Any
 ) -> None:
     project = make_project()
     proposal = Proposal.objects.get(project=project, title="Open-Air-Kino")
@@ -160,19 +156,17 @@ def test_proposal_page_on_a_phone_shows_its_pin_with_no_third_party_request(
             blocked[host] = blocked.get(host, 0) + 1
             route.abort()
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 390, "height": 844}, locale="de-DE")
-            page.route("**/*", route)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(url, wait_until="load")
-            page.wait_for_selector(".mmk-map--small .leaflet-marker-icon", timeout=15_000)
-            marker_title = page.get_attribute(".mmk-map--small .leaflet-marker-icon", "title")
-            page_width = page.evaluate("document.documentElement.scrollWidth")
-            page.screenshot(path=str(PHONE_SCREENSHOT), full_page=True)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="de-DE")
+    try:
+        page.route("**/*", route)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url, wait_until="load")
+        page.wait_for_selector(".mmk-map--small .leaflet-marker-icon", timeout=15_000)
+        marker_title = page.get_attribute(".mmk-map--small .leaflet-marker-icon", "title")
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        page.screenshot(path=str(PHONE_SCREENSHOT), full_page=True)
+    finally:
+        page.context.close()
 
     assert marker_title == "Open-Air-Kino"
     assert page_width <= 390  # nothing forces sideways scrolling on a phone

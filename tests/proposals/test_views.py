@@ -183,7 +183,7 @@ def test_unknown_filter_values_are_a_clear_client_error(client: Any, project: An
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert set(errors) == {"category", "sort"}
-    assert 'class="field-error"' in response.content.decode()
+    assert '<ul class="field__errors" id="id_category_error">' in response.content.decode()
 
 
 def test_draft_projects_are_not_found_except_by_planners(
@@ -380,3 +380,107 @@ def test_proposal_page_queries_do_not_grow_with_comments(
     # city's official responses
     with django_assert_num_queries(3):
         client.get(proposal.get_absolute_url())
+
+
+FOREIGN_TARGETS = [
+    "//evil.example/",
+    "https://evil.example/",
+    "/\\evil.example/",  # browsers read a backslash as a slash: //evil.example
+    "javascript:alert(1)",
+]
+
+
+@pytest.mark.parametrize("target", FOREIGN_TARGETS)
+def test_a_vote_form_sends_people_back_only_to_this_site(
+    client: Any, citizen: Any, target: str
+) -> None:
+    proposal = ProposalFactory(project=ProjectFactory(voting=True))
+    client.force_login(citizen)
+
+    response = client.post(
+        reverse("proposals:vote-new", kwargs={"slug": proposal.project.slug, "pk": proposal.pk}),
+        {"next": target},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == proposal.get_absolute_url() + "#abstimmen"
+
+
+@pytest.mark.parametrize("target", FOREIGN_TARGETS)
+def test_a_moderation_form_sends_planners_back_only_to_this_site(
+    client: Any, planner_user: Any, target: str
+) -> None:
+    comment = CommentFactory()
+    client.force_login(planner_user)
+
+    response = client.post(
+        reverse("proposals:workspace:comment-moderate", args=[comment.pk]),
+        {"action": "hide", "reason": "Beleidigend", "next": target},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("proposals:workspace:review", args=[comment.proposal_id])
+
+
+def test_a_same_site_next_is_followed(client: Any, planner_user: Any) -> None:
+    comment = CommentFactory()
+    client.force_login(planner_user)
+
+    response = client.post(
+        reverse("proposals:workspace:comment-moderate", args=[comment.pk]),
+        {"action": "hide", "reason": "Beleidigend", "next": "/planung/moderation/?seite=2"},
+    )
+
+    assert response["Location"] == "/planung/moderation/?seite=2"
+
+
+def test_pages_and_workspace_refuse_with_the_rule_s_reason(client: Any, citizen: Any) -> None:
+    project = ProjectFactory(allow_citizen_pins=False)
+    client.force_login(citizen)
+
+    page = client.get(reverse("proposals:proposal-new", kwargs={"slug": project.slug}))
+    workspace = client.get(reverse("proposals:workspace:home"))
+
+    for response in (page, workspace):
+        assert response.status_code == 403
+        assert 'class="notice notice--refusal" role="alert"' in response.content.decode()
+
+
+def described_by_ids_missing(html: str) -> set[str]:
+    """Ids named by an aria-describedby that no element of the page carries."""
+    ids = set(re.findall(r'\sid="([^"]+)"', html))
+    named = {
+        token
+        for value in re.findall(r'aria-describedby="([^"]*)"', html)
+        for token in value.split()
+    }
+    return named - ids
+
+
+def test_every_form_field_describes_itself_by_ids_that_exist(
+    client: Any, citizen: Any, planner_user: Any, project: Any
+) -> None:
+    """Help and errors on the citizens' pages, the workspace and the accounts, shown with errors."""
+    proposal = ProposalFactory(project=project)
+    pages = {
+        "list filters": client.get(page_url(project, category="gibt-es-nicht")),
+        "sign-up": client.post(
+            "/konto/signup/", {"email": "kaputt", "username": "", "password1": "x"}
+        ),
+    }
+    client.force_login(citizen)
+    pages["pin form"] = client.post(
+        reverse("proposals:proposal-new", kwargs={"slug": project.slug}), {"title": ""}
+    )
+    client.force_login(planner_user)
+    pages["workspace filters"] = client.get(reverse("proposals:workspace:home"), {"date_from": "x"})
+    pages["review"] = client.post(
+        reverse("proposals:workspace:transition", args=[proposal.pk]),
+        {"to_status": "implemented", "response_text": ""},
+    )
+
+    for name, response in pages.items():
+        assert response.status_code in (200, 400), name
+        html = response.content.decode()
+        assert "aria-describedby" in html, name
+        assert described_by_ids_missing(html) == set(), name

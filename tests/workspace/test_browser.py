@@ -8,10 +8,9 @@ from urllib.parse import urlsplit
 
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.test import Client
-from playwright.sync_api import Route, sync_playwright
+from playwright.sync_api import Browser, Route
 
 from proposals.models import Proposal, ProposalResponse
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import (
     AreaFactory,
     CategoryFactory,
@@ -27,7 +26,7 @@ EVIL = '<img src=x onerror="window.pwned=1">Bank'
 
 
 def test_planner_reviews_in_the_browser(
-    live_server: Any, transactional_db: Any, settings: Any
+    browser: Browser, live_server: Any, transactional_db: Any, settings: Any
 ) -> None:
     # Data first: Django refuses ORM calls while Playwright's event loop runs in this thread.
     project = ProjectFactory(
@@ -72,55 +71,53 @@ def test_planner_reviews_in_the_browser(
         ):
             errors.append(message.text)
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="de-DE")
-            context.add_cookies(
-                [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
-            )
-            page = context.new_page()
-            page.route("**/*", route)
-            page.on("console", on_console)
-            page.on("pageerror", lambda error: errors.append(str(error)))
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="de-DE")
+    try:
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
+        page = context.new_page()
+        page.route("**/*", route)
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: errors.append(str(error)))
 
-            page.goto(live_server.url + "/planung/", wait_until="load")
-            page.wait_for_selector(".mmk-map--workspace[data-loaded]", timeout=15_000)
-            loaded = page.get_attribute(".mmk-map--workspace", "data-loaded")
-            markers = page.locator(".mmk-map--workspace path.ws-marker").count()
-            rows = page.locator("table.ws-table tbody tr").count()
-            has_draw_tool = page.locator(".leaflet-draw-draw-polygon").count()
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.goto(live_server.url + "/planung/", wait_until="load")
+        page.wait_for_selector(".mmk-map--workspace[data-loaded]", timeout=15_000)
+        loaded = page.get_attribute(".mmk-map--workspace", "data-loaded")
+        markers = page.locator(".mmk-map--workspace path.ws-marker").count()
+        rows = page.locator("table.ws-table tbody tr").count()
+        has_draw_tool = page.locator(".leaflet-draw-draw-polygon").count()
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
 
-            # Filter by text: the table and the map both narrow down.
-            page.fill("#id_q", "kino")
-            page.click(".workspace-filters button[type=submit]")
-            page.wait_for_selector(".mmk-map--workspace[data-loaded]", timeout=15_000)
-            filtered_loaded = page.get_attribute(".mmk-map--workspace", "data-loaded")
-            filtered_rows = page.locator("table.ws-table tbody tr th a").all_inner_texts()
+        # Filter by text: the table and the map both narrow down.
+        page.fill("#id_q", "kino")
+        page.click(".workspace-filters button[type=submit]")
+        page.wait_for_selector(".mmk-map--workspace[data-loaded]", timeout=15_000)
+        filtered_loaded = page.get_attribute(".mmk-map--workspace", "data-loaded")
+        filtered_rows = page.locator("table.ws-table tbody tr th a").all_inner_texts()
 
-            # Open the proposal from the table, answer it with a status change.
-            page.click("table.ws-table tbody tr th a")
-            page.wait_for_selector("#review-heading")
-            page.select_option("#id_to_status", "under_review")
-            page.fill("#id_response_text", "Wir prüfen den Standort mit dem Grünflächenamt.")
-            page.click("form[action$='/status/'] button[type=submit]")
-            page.wait_for_selector(".messages")
-            status_after = page.inner_text("#current-status")
+        # Open the proposal from the table, answer it with a status change.
+        page.click("table.ws-table tbody tr th a")
+        page.wait_for_selector("#review-heading")
+        page.select_option("#id_to_status", "under_review")
+        page.fill("#id_response_text", "Wir prüfen den Standort mit dem Grünflächenamt.")
+        page.click("form[action$='/status/'] button[type=submit]")
+        page.wait_for_selector(".messages")
+        status_after = page.inner_text("#current-status")
 
-            # The public page shows the new status and the signed response.
-            page.goto(live_server.url + kino.get_absolute_url(), wait_until="load")
-            public = page.inner_text("main")
+        # The public page shows the new status and the signed response.
+        page.goto(live_server.url + kino.get_absolute_url(), wait_until="load")
+        public = page.inner_text("main")
 
-            # The analysis page: choropleth and heat map render without errors.
-            page.goto(live_server.url + "/planung/analyse/?heat=votes", wait_until="load")
-            page.wait_for_selector("canvas.leaflet-heatmap-layer", timeout=15_000)
-            district_shapes = page.locator("path.leaflet-interactive").count()
-            district_row = page.inner_text("tr[data-district='innenstadt']")
-            page.screenshot(path=str(ANALYSIS_SCREENSHOT), full_page=True)
-            pwned = page.evaluate("window.pwned === 1")
-        finally:
-            browser.close()
+        # The analysis page: choropleth and heat map render without errors.
+        page.goto(live_server.url + "/planung/analyse/?heat=votes", wait_until="load")
+        page.wait_for_selector("canvas.leaflet-heatmap-layer", timeout=15_000)
+        district_shapes = page.locator("path.leaflet-interactive").count()
+        district_row = page.inner_text("tr[data-district='innenstadt']")
+        page.screenshot(path=str(ANALYSIS_SCREENSHOT), full_page=True)
+        pwned = page.evaluate("window.pwned === 1")
+    finally:
+        context.close()
 
     assert loaded == "4" and markers == 4 and rows == 4
     assert has_draw_tool == 1

@@ -1,0 +1,24 @@
+"""`{% map_script m1 m2 … %}`: the code of rendered maps, in scripts the page's CSP allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from geo.maps import RenderedMap
+
+register = template.Library()
+
+
+@register.inclusion_tag("geo/_map_script.html", takes_context=True)
+def map_script(context: Any, *maps: RenderedMap | None) -> dict[str, Any]:
+    """One nonce'd <script> per map; a missing map (None, "") is left out.
+
+    The nonce is the request's own (django-csp), so an injected script without it never runs.
+    """
+    request = context.get("request")
+    return {
+        "nonce": getattr(request, "csp_nonce", ""),
+        "scripts": [m.script for m in maps if m],
+    }
