@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.ratelimit import limit
 from geo.maps import project_map as build_project_map
-from geo.maps import proposal_map, results_map
+from geo.maps import proposal_map
 from locations.models import Site
 from proposals import rules
 from proposals.forms import CommentForm, ProposalForm, add_service_errors
@@ -51,6 +52,12 @@ PINS_API_PATH = "/api/v1/proposals/"
 PROPOSALS_PER_PAGE = 50
 # A project map shows the city's sites inside its area; more than this would clutter it.
 MAX_SITES_ON_MAP = 200
+# The project page shows the top of the ranking; the results page has it all, paged.
+RESULTS_ON_PROJECT_PAGE = 10
+RESULTS_PER_PAGE = 100
+MAX_RESULTS_PAGE = 10**7
+# Circles on the results map: the leading options (a map of more would be unreadable).
+RESULTS_ON_MAP = 500
 
 SORT_CHOICES = [("newest", gettext_lazy("Newest first")), ("support", gettext_lazy("Most votes"))]
 SORT_ORDERS = {
@@ -514,21 +521,74 @@ def _forbidden(request: HttpRequest, denied: PermissionDenied) -> HttpResponse:
 
 
 def _results(project: Project, phase: Phase) -> dict[str, Any] | None:
-    """The ranking with its sums, paper events and map, once there is voting to show."""
+    """The top of the ranking with the sums over all options and the paper events.
+
+    The page stays small for any number of options: the whole ranking has its own paged page
+    and downloads, and the results map loads its circles from the API.
+    """
     if phase not in (Phase.VOTING, Phase.CLOSED):
         return None
-    rows = project_results(project)
-    ranks = [row.rank for row in rows]
+    results = project_results(project, limit=RESULTS_ON_PROJECT_PAGE)
     return {
         "phase": phase,
-        "rows": rows,
-        "tied_ranks": {rank for rank in ranks if ranks.count(rank) > 1},
-        "online": sum(row.online for row in rows),
-        "paper": sum(row.paper for row in rows),
-        "total": sum(row.total for row in rows),
+        "results": results,
+        "more": results.options > len(results.rows),
         "tallies": list(current_tallies(project).order_by("event_date", "pk")),
-        "map": results_map(project, rows) if rows else None,
+        "map": _results_map(project) if results.options else None,
     }
+
+
+def _results_map(project: Project) -> dict[str, Any]:
+    """What the results map's script needs: no option is written into the page."""
+    xmin, ymin, xmax, ymax = project.perimeter.extent
+    data_url = reverse("api-v1:results-download", kwargs={"slug": project.slug, "fmt": "geojson"})
+    return {
+        "data_url": f"{data_url}?{urlencode({'limit': RESULTS_ON_MAP})}",
+        "bounds": [[ymin, xmin], [ymax, xmax]],
+        "tiles": {
+            "url": settings.MAP_TILE_URL,
+            "attribution": settings.MAP_TILE_ATTRIBUTION,
+            "max_zoom": settings.MAP_TILE_MAX_ZOOM,
+        },
+        "labels": {
+            "zoom_in": _("Zoom in"),
+            "zoom_out": _("Zoom out"),
+            "option": _("%(title)s: %(votes)s votes (rank %(rank)s)"),
+        },
+    }
+
+
+@require_safe
+def project_results_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The whole ranking of a project, a page at a time."""
+    project = get_object_or_404(Project, slug=slug)
+    if not rules.may_view_project(request.user, project):
+        raise Http404
+    refused = _refused(request, rules.may_view_results.reason(request.user, project))
+    if refused:
+        return refused
+    try:
+        number = max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        number = 1
+    number = min(number, MAX_RESULTS_PAGE)
+    results = project_results(
+        project, limit=RESULTS_PER_PAGE, offset=(number - 1) * RESULTS_PER_PAGE
+    )
+    pages = max(-(-results.options // RESULTS_PER_PAGE), 1)
+    if number > pages:  # past the end: the last page, as the list of proposals does
+        number = pages
+        results = project_results(
+            project, limit=RESULTS_PER_PAGE, offset=(number - 1) * RESULTS_PER_PAGE
+        )
+    context = {
+        "project": project,
+        "phase": project.phase,
+        "results": results,
+        "number": number,
+        "pages": pages,
+    }
+    return render(request, "proposals/project_results.html", context)
 
 
 def _invites_sign_in(request: HttpRequest, project: Project) -> bool:
