@@ -7,12 +7,13 @@ the reason, which services call before they write.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, Generic, ParamSpec
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Expression, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from accounts.selectors import email_confirmed
@@ -179,6 +180,7 @@ def may_record_tally(user: Any, project: Project, now: datetime | None = None) -
 
 @Rule
 def may_view_results(user: Any, project: Project, now: datetime | None = None) -> str | None:
+    """When vote counts are public: the one rule (see also `projects_with_public_results`)."""
     if is_planner(user):
         return None
     phase = project.phase_at(now)
@@ -187,6 +189,33 @@ def may_view_results(user: Any, project: Project, now: datetime | None = None) -
     ):
         return None
     return _("The results are published when voting closes.")
+
+
+def projects_with_public_results(
+    user: Any, projects: QuerySet[Project], now: datetime | None = None
+) -> list[int]:
+    """Ids of the projects whose vote counts `user` may see now: `may_view_results` over many.
+
+    Every surface that shows a vote count (pages, REST, OGC, tiles, exports, feeds) asks this
+    or `may_view_results`, and shows counts through `public_votes`. One query, few rows.
+    """
+    # The perimeter can be a detailed city outline: not worth fetching to compare dates.
+    projects = projects.defer("perimeter", "body")
+    return [project.pk for project in projects if may_view_results(user, project, now)]
+
+
+def public_votes(votes: Any, results_for: Collection[int]) -> Expression:
+    """`votes` (an SQL expression) where the row's project is in `results_for`, else null.
+
+    While voting runs, totals may stay secret until the end, so that they do not sway the vote.
+    """
+    if not results_for:
+        return Value(None, output_field=IntegerField())
+    return Case(
+        When(project_id__in=list(results_for), then=votes),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
 
 
 @Rule

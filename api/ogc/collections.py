@@ -11,7 +11,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.db.models import Extent
 from django.db.models import (
     BooleanField,
-    Case,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -19,8 +18,6 @@ from django.db.models import (
     Min,
     Q,
     QuerySet,
-    Value,
-    When,
 )
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -137,17 +134,9 @@ def _proposals() -> QuerySet:
     anonymous = AnonymousUser()
     # Vote totals are shown only where the project's results are public (the same rule as the
     # pages); the projects are few, so the rule runs in Python over them, in one query.
-    results_public = [
-        project.pk
-        for project in projects_visible_to(anonymous)
-        if rules.may_view_results(anonymous, project)
-    ]
+    results_public = rules.projects_with_public_results(anonymous, projects_visible_to(anonymous))
     proposals = with_counts(proposals_visible_to(anonymous))
-    public_votes: Any = (
-        Case(When(project_id__in=results_public, then=F("vote_count")), default=Value(None))
-        if results_public
-        else Value(None)
-    )
+    public_votes = rules.public_votes(F("vote_count"), results_public)
     return proposals.annotate(
         ogc_is_option=ExpressionWrapper(Q(site__isnull=False), output_field=BooleanField()),
         ogc_vote_count=ExpressionWrapper(public_votes, output_field=IntegerField()),

@@ -11,7 +11,6 @@ from django.db.models import (
     CharField,
     ExpressionWrapper,
     F,
-    IntegerField,
     Q,
     QuerySet,
     Value,
@@ -22,7 +21,7 @@ from api.pages import proposal_path_sql
 from geo.geojson import FeatureSpec
 from locations.models import Site
 from proposals import rules
-from proposals.models import Project, Proposal
+from proposals.models import Proposal
 from proposals.selectors import with_counts
 
 # Property name -> column; the order is the order of the properties in every feature.
@@ -64,13 +63,6 @@ SITE_SPEC = FeatureSpec(
 )
 
 
-def projects_with_public_results(user: Any, projects: QuerySet[Project]) -> list[int]:
-    """Ids of the projects whose vote totals `user` may see now (one query, few rows)."""
-    # The perimeter can be a detailed city outline: not worth fetching to compare dates.
-    projects = projects.defer("perimeter", "body")
-    return [project.pk for project in projects if rules.may_view_results(user, project)]
-
-
 def proposal_rows(
     proposals: QuerySet[Proposal], *, user: Any, results_for: Collection[int]
 ) -> QuerySet[Proposal]:
@@ -79,15 +71,8 @@ def proposal_rows(
     `vote_count` is null in projects not in `results_for`: while voting runs, totals may stay
     secret until the end, so that they do not sway the vote.
     """
-    vote_count: Any = Value(None, output_field=IntegerField())
-    if results_for:
-        vote_count = Case(
-            When(project_id__in=list(results_for), then=F("vote_count")),
-            default=Value(None),
-            output_field=IntegerField(),
-        )
     rows = with_counts(proposals, user=user).annotate(
-        api_vote_count=vote_count,
+        api_vote_count=rules.public_votes(F("vote_count"), results_for),
         api_is_option=ExpressionWrapper(Q(site__isnull=False), output_field=BooleanField()),
         api_url=proposal_path_sql(),
     )

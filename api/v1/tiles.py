@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.gis.db.models.fields import GeometryField
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
@@ -21,9 +21,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from api.v1.features import projects_with_public_results
 from api.v1.views import BAD_REQUEST, GeoJSONNegotiation, RequestLanguage
 from geo.crs import STORAGE_SRID
+from proposals import rules
 from proposals.models import Proposal
 from proposals.selectors import projects_visible_to, proposals_visible_to, with_counts
 
@@ -103,16 +103,10 @@ def tile_rows(user: Any, params: dict[str, Any], z: int, x: int, y: int) -> Quer
         proposals = proposals.filter(status=params["status"])
     proposals = proposals.filter(location__bboverlaps=tile_box(z, x, y))
     # Vote totals only where the project's results are public (the rule of the GeoJSON list).
-    results_for = projects_with_public_results(user, projects)
-    vote_count: Any = Value(None, output_field=IntegerField())
+    results_for = rules.projects_with_public_results(user, projects)
     if results_for:
         proposals = with_counts(proposals)
-        vote_count = Case(
-            When(project_id__in=results_for, then=F("vote_count")),
-            default=Value(None),
-            output_field=IntegerField(),
-        )
-    return proposals.annotate(tile_vote_count=vote_count)
+    return proposals.annotate(tile_vote_count=rules.public_votes(F("vote_count"), results_for))
 
 
 def tile_sql(

@@ -27,7 +27,6 @@ from api.v1.features import (
     PROPOSAL_DETAIL_SPEC,
     PROPOSAL_SPEC,
     SITE_SPEC,
-    projects_with_public_results,
     proposal_rows,
     site_rows,
 )
@@ -140,7 +139,7 @@ class ProposalViewSet(GeoJSONViewSet):
         projects = projects_visible_to(request.user)
         if "project" in params:
             projects = projects.filter(slug=params["project"])
-        results_for = projects_with_public_results(request.user, projects)
+        results_for = rules.projects_with_public_results(request.user, projects)
         rows = proposal_rows(proposals, user=request.user, results_for=results_for)
         return feature_collection_response(
             request, rows, PROPOSAL_SPEC, limit=params["limit"], offset=params["offset"]
@@ -158,7 +157,7 @@ class ProposalViewSet(GeoJSONViewSet):
         pk = _database_id(kwargs["id"])
         proposals = proposals_visible_to(request.user).filter(pk=pk)
         projects = projects_visible_to(request.user).filter(proposals__pk=pk)
-        results_for = projects_with_public_results(request.user, projects)
+        results_for = rules.projects_with_public_results(request.user, projects)
         rows = proposal_rows(proposals, user=request.user, results_for=results_for)
         texts = features(rows, PROPOSAL_DETAIL_SPEC)
         if not texts:

@@ -4,12 +4,14 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from audit.models import AuditEntry
+from proposals import rules
 from proposals.models import PaperTally, Project, Proposal, Vote, VotingMode
-from proposals.selectors import current_tallies, my_votes, project_results
+from proposals.selectors import current_tallies, my_votes, project_results, with_counts
 from proposals.services import tally_record, vote_cast, vote_withdraw
 from tests.factories import ProjectFactory, ProposalFactory, UserFactory
 
@@ -317,3 +319,40 @@ def test_my_votes_show_only_my_own(citizen, other_citizen):
     vote_cast(user=other_citizen, proposal=b)
     assert my_votes(citizen, project) == {a.pk: 1}
     assert my_votes(other_citizen, project) == {b.pk: 1}
+
+
+# --- when vote counts are public: one rule ----------------------------------------------------
+
+
+def test_projects_with_public_results_is_may_view_results_over_many(citizen, planner_user):
+    now = datetime.now(tz=BERLIN)
+    ideas = ProjectFactory()
+    live = voting_project(results_visibility=Project.ResultsVisibility.LIVE)
+    secret = voting_project(results_visibility=Project.ResultsVisibility.AFTER_CLOSE)
+    closed = voting_project(voting_start=now - timedelta(days=2), voting_end=now)
+    draft = ProjectFactory(is_published=False)
+    projects = Project.objects.all()
+    for user in (AnonymousUser(), citizen):
+        assert set(rules.projects_with_public_results(user, projects)) == {live.pk, closed.pk}
+    assert set(rules.projects_with_public_results(planner_user, projects)) == {
+        p.pk for p in (ideas, live, secret, closed, draft)
+    }
+    for user in (AnonymousUser(), citizen, planner_user):
+        assert set(rules.projects_with_public_results(user, projects)) == {
+            p.pk for p in projects if rules.may_view_results(user, p)
+        }
+
+
+def test_public_votes_hides_counts_outside_the_public_projects(citizen):
+    live = voting_project(results_visibility=Project.ResultsVisibility.LIVE)
+    secret = voting_project()
+    for project in (live, secret):
+        vote_cast(user=citizen, proposal=ProposalFactory(project=project))
+    rows = with_counts(Proposal.objects.all()).annotate(
+        shown=rules.public_votes(F("vote_count"), [live.pk])
+    )
+    assert {r.project_id: r.shown for r in rows} == {live.pk: 1, secret.pk: None}
+    nothing = with_counts(Proposal.objects.all()).annotate(
+        shown=rules.public_votes(F("vote_count"), [])
+    )
+    assert {r.shown for r in nothing} == {None}
