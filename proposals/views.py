@@ -456,10 +456,12 @@ class Ballot:
             return None
         weight = self.mine.get(proposal.pk, 0)
         mode = self.project.voting_mode
-        cast_label: str | None
+        # Whether one more vote may be cast is the rule vote_cast applies, asked of the same votes.
+        refusal = rules.ballot_refusal(self.project, self.mine, proposal.pk)
         note = ""
+        cast_label: str | None
         if mode == VotingMode.SINGLE:
-            cast_label = None if weight else _("Choose this option")
+            cast_label = _("Choose this option")
             state = _("This is your choice.") if weight else ""
             withdraw = _("Withdraw my choice")
         elif mode == VotingMode.BUDGET:
@@ -467,11 +469,13 @@ class Ballot:
                 "left": self.left,
                 "total": self.budget,
             }
-            if self.left == 0:
-                cast_label, note = None, _("You have given all your votes.")
-            elif weight >= self.project.max_votes_per_option:
-                cast_label = None
-                note = _("This option has the most votes one person may give it.")
+            if refusal is not None:
+                # The button's own words for the rule's refusal (the form says it per option).
+                note = (
+                    _("You have given all your votes.")
+                    if refusal.code == "budget_exhausted"
+                    else _("This option has the most votes one person may give it.")
+                )
             state = (
                 ngettext(
                     "You gave this proposal %(n)d vote.",
@@ -484,9 +488,11 @@ class Ballot:
             )
             withdraw = _("Take back one vote")
         else:
-            cast_label = None if weight else _("Support this proposal")
+            cast_label = _("Support this proposal")
             state = _("You support this proposal.") if weight else ""
             withdraw = _("Withdraw my support")
+        if refusal is not None:
+            cast_label = None
         return VoteBox(
             weight=weight,
             cast_label=cast_label,

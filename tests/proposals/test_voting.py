@@ -6,13 +6,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.db.models import F, Sum
 
+from accounts.models import RateCounter
 from audit.models import AuditEntry
 from proposals import rules
 from proposals.models import PaperTally, Project, Proposal, Vote, VotingMode
 from proposals.selectors import current_tallies, my_votes, project_results, with_counts
 from proposals.services import tally_record, vote_cast, vote_withdraw
+from proposals.views import Ballot
 from tests.factories import ProjectFactory, ProposalFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -221,7 +224,15 @@ def test_paper_votes_never_exceed_what_the_ballots_allow(
 def test_budget_tally_at_the_exact_limit_is_accepted(planner_user):
     project = budget_project(n=3, k=2)
     a, b = options(project, 2)
-    record(planner_user, project, {a.pk: 20, b.pk: 10}, ballots=10)
+    # 10 ballots carry 30 marks, at most 20 on one option: exactly at both limits.
+    tally = record(planner_user, project, {a.pk: 20, b.pk: 10}, ballots=10)
+    assert {c.proposal_id: c.votes for c in tally.counts.all()} == {a.pk: 20, b.pk: 10}
+    assert {r.proposal_id: r.paper for r in project_results(project)} == {a.pk: 20, b.pk: 10}
+    # One mark more on either limit is refused.
+    with pytest.raises(ValidationError):
+        record(planner_user, project, {a.pk: 21, b.pk: 9}, ballots=10)
+    with pytest.raises(ValidationError):
+        record(planner_user, project, {a.pk: 20, b.pk: 11}, ballots=10)
 
 
 def test_tally_for_an_option_of_another_project_is_refused(planner_user):
@@ -356,3 +367,70 @@ def test_public_votes_hides_counts_outside_the_public_projects(citizen):
         shown=rules.public_votes(F("vote_count"), [])
     )
     assert {r.shown for r in nothing} == {None}
+
+
+# --- the vote path through the API: lean, one transaction -------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("results", ["secret", "live"])
+def test_an_api_vote_takes_ten_statements_in_one_transaction(client, citizen, results):
+    project = voting_project(
+        results_visibility=Project.ResultsVisibility.LIVE
+        if results == "live"
+        else Project.ResultsVisibility.AFTER_CLOSE
+    )
+    proposal, other = options(project, 2)
+    client.force_login(citizen)
+    seen: list[tuple[str, bool]] = []
+
+    def record(execute, sql, params, many, context):
+        seen.append((sql, not connection.get_autocommit()))
+        return execute(sql, params, many, context)
+
+    def vote(option: Proposal) -> dict:
+        seen.clear()
+        with connection.execute_wrapper(record):
+            response = client.post(
+                "/api/v1/votes/", {"proposal": option.pk}, content_type="application/json"
+            )
+        return {"status": response.status_code, **response.json()}
+
+    first = vote(proposal)
+    assert first["status"] == 201
+    assert first["vote_count"] == (1 if results == "live" else None)
+    listing = "\n".join(f"{i} {inside} {sql[:90]}" for i, (sql, inside) in enumerate(seen))
+    # Session and user; then in one transaction: the rate count, the proposal with its project,
+    # the confirmed address, the ballot lock, the proposal held and checked again, my votes,
+    # the insert, and whether the count is public (the total when it is, else the groups).
+    assert len(seen) == 10, listing
+    assert [inside for _sql, inside in seen] == [False, False] + [True] * 8, listing
+    assert "ratecounter" in seen[2][0] and "INSERT INTO proposals_vote" in seen[8][0], listing
+    # A refused repeat costs fewer statements and still counts against the rate limit.
+    assert vote(proposal)["status"] == 400
+    assert len(seen) == 8
+    assert vote(other)["status"] == 201
+    assert Vote.objects.filter(user=citizen).count() == 2
+    assert RateCounter.objects.get(key=f"votes:user:{citizen.pk}").count == 3
+
+
+@pytest.mark.parametrize(
+    ("mode", "params"),
+    [
+        (VotingMode.SUPPORT, {}),
+        (VotingMode.SINGLE, {}),
+        (VotingMode.BUDGET, {"votes_per_person": 3, "max_votes_per_option": 2}),
+    ],
+)
+def test_vote_buttons_offer_exactly_the_votes_vote_cast_accepts(citizen, mode, params):
+    project = voting_project(voting_mode=mode, **params)
+    a, b = options(project, 2)
+    for option in (a, a, a, b, b, a, b):
+        box = Ballot.of(citizen, project).box(citizen, option)
+        offered = box is not None and box.cast_label is not None
+        try:
+            vote_cast(user=citizen, proposal=option)
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert offered == accepted, (option.title, my_votes(citizen, project))
