@@ -126,38 +126,55 @@ def current_tallies(project: Project) -> QuerySet[PaperTally]:
 
 
 # The ranking in one statement. Each table is read once: online votes and current paper counts
-# are grouped per option and joined to the options (not a subquery per row). Ranks and ties come
-# from a histogram of the totals (one row per distinct total, small even for a million options),
-# which also gives the sums over all options; only the asked page is sorted out of the rest.
-# Paper counts only the current version of each tally (one no correction superseded).
+# are summed per option in one aggregate and joined to the options that have any (not a
+# subquery per row; in a big project far fewer than all). Ranks, ties and the sums come from a
+# histogram of the totals (one row per distinct total); the options without votes share the
+# total 0 and are counted, not listed, unless the asked page reaches them (their branch's
+# LIMIT is then above 0; at 0 PostgreSQL does not run it). Paper counts only the current version
+# of each tally (one no correction superseded).
 _RANKING_SQL = """
-WITH online AS (
-    SELECT proposal_id, SUM(weight) AS n
-    FROM proposals_vote WHERE project_id = %(project)s GROUP BY proposal_id
-), paper AS (
-    SELECT c.proposal_id, SUM(c.votes) AS n
-    FROM proposals_papertallycount c JOIN proposals_papertally t ON t.id = c.tally_id
-    WHERE t.project_id = %(project)s
-      AND NOT EXISTS (SELECT 1 FROM proposals_papertally s WHERE s.supersedes_id = t.id)
-    GROUP BY c.proposal_id
-), options AS MATERIALIZED (
-    SELECT p.id, p.title, p.site_id,
-           COALESCE(o.n, 0) AS online, COALESCE(pa.n, 0) AS paper,
-           COALESCE(o.n, 0) + COALESCE(pa.n, 0) AS total
-    FROM proposals_proposal p
-    LEFT JOIN online o ON o.proposal_id = p.id
-    LEFT JOIN paper pa ON pa.proposal_id = p.id
+WITH counts AS (
+    SELECT proposal_id, SUM(online) AS online, SUM(paper) AS paper
+    FROM (
+        SELECT proposal_id, weight AS online, 0 AS paper
+        FROM proposals_vote WHERE project_id = %(project)s
+        UNION ALL
+        SELECT c.proposal_id, 0, c.votes
+        FROM proposals_papertallycount c JOIN proposals_papertally t ON t.id = c.tally_id
+        WHERE t.project_id = %(project)s
+          AND NOT EXISTS (SELECT 1 FROM proposals_papertally s WHERE s.supersedes_id = t.id)
+    ) AS marks
+    GROUP BY proposal_id
+), positive AS MATERIALIZED (
+    SELECT p.id, p.title, p.site_id, c.online, c.paper, c.online + c.paper AS total
+    FROM counts c JOIN proposals_proposal p ON p.id = c.proposal_id
     WHERE p.project_id = %(project)s AND p.visibility = %(published)s
+      AND c.online + c.paper > 0
+), histogram AS (
+    SELECT total, COUNT(*) AS n, SUM(online) AS online, SUM(paper) AS paper
+    FROM positive GROUP BY total
+    UNION ALL
+    SELECT 0, COUNT(*) - (SELECT COUNT(*) FROM positive), 0, 0
+    FROM proposals_proposal WHERE project_id = %(project)s AND visibility = %(published)s
 ), totals AS (
-    SELECT total, COUNT(*) AS n, SUM(online) AS online, SUM(paper) AS paper,
-           SUM(COUNT(*)) OVER (ORDER BY total DESC) - COUNT(*) + 1 AS rank
-    FROM options GROUP BY total
+    SELECT total, n, online, paper, SUM(n) OVER (ORDER BY total DESC) - n + 1 AS rank
+    FROM histogram WHERE n > 0
 ), sums AS (
     SELECT COALESCE(SUM(n), 0) AS options, COALESCE(SUM(online), 0) AS online,
            COALESCE(SUM(paper), 0) AS paper
     FROM totals
+), candidates AS (
+    (SELECT id, title, site_id, online, paper, total FROM positive
+     ORDER BY total DESC, title, id LIMIT %(end)s)
+    UNION ALL
+    (SELECT p.id, p.title, p.site_id, 0, 0, 0 FROM proposals_proposal p
+     WHERE p.project_id = %(project)s AND p.visibility = %(published)s
+       AND NOT EXISTS (SELECT 1 FROM positive s WHERE s.id = p.id)
+     ORDER BY p.title, p.id
+     LIMIT CASE WHEN %(end)s IS NULL THEN NULL
+                ELSE GREATEST(%(end)s - (SELECT COUNT(*) FROM positive), 0) END)
 ), page AS (
-    SELECT * FROM options ORDER BY total DESC, title, id LIMIT %(limit)s OFFSET %(offset)s
+    SELECT * FROM candidates ORDER BY total DESC, title, id LIMIT %(limit)s OFFSET %(offset)s
 )
 SELECT sums.options, sums.online, sums.paper,
        page.id, page.title, page.site_id, page.online, page.paper, page.total,
@@ -178,6 +195,7 @@ def ranking_sql(project: Project, *, limit: int | None = None, offset: int = 0) 
         "published": Proposal.Visibility.PUBLISHED,
         "limit": limit,  # LIMIT NULL: all
         "offset": max(offset, 0),
+        "end": None if limit is None else max(offset, 0) + limit,
     }
     return _RANKING_SQL, params
 

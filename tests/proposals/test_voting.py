@@ -434,3 +434,22 @@ def test_vote_buttons_offer_exactly_the_votes_vote_cast_accepts(citizen, mode, p
         except ValidationError:
             accepted = False
         assert offered == accepted, (option.title, my_votes(citizen, project))
+
+
+def test_results_pages_put_together_are_the_whole_ranking(planner_user):
+    project = voting_project()
+    opts = [ProposalFactory(project=project, title=t) for t in ("E", "D", "C", "B", "A", "F")]
+    for option, n in zip(opts, (2, 1, 0, 0, 0, 0), strict=True):
+        for _ in range(n):
+            vote_cast(user=UserFactory(), proposal=option)
+    # A paper count of 0 makes no option "voted": it sorts among the others without votes.
+    record(planner_user, project, {opts[2].pk: 0, opts[3].pk: 1}, ballots=1)
+    whole = project_results(project)
+    expected = [("E", 2, 1, False), ("B", 1, 2, True), ("D", 1, 2, True)]
+    expected += [(t, 0, 4, True) for t in ("A", "C", "F")]
+    assert [(r.title, r.total, r.rank, r.tied) for r in whole] == expected
+    assert (whole.options, whole.online, whole.paper, whole.total) == (6, 3, 1, 4)
+    for size in (1, 2, 4):
+        pages = [project_results(project, limit=size, offset=o) for o in range(0, 8, size)]
+        assert [r for page in pages for r in page] == whole.rows
+        assert {(p.options, p.online, p.paper) for p in pages} == {(6, 3, 1)}
