@@ -73,13 +73,16 @@ def median_seconds(run: Callable[[], object], repeats: int, warmup: int = 1) -> 
     return statistics.median(times)
 
 
-def interleaved_medians(
+def interleaved_times(
     runs: dict[str, Callable[[], object]], repeats: int, warmup: int = 2
-) -> dict[str, float]:
-    """Median wall time of each run, measured in turns (a, b, c, a, b, c, …).
+) -> dict[str, list[float]]:
+    """Wall times of each run, measured in turns (a, b, c, a, b, c, …), after the same warm-up.
 
-    On a small, noisy machine a slow spell then hits every contender alike, not one of them.
+    On a small, noisy machine a slow spell then hits every contender alike, not one of them;
+    every side gets the same warm-up and the same number of repetitions.
     """
+    if repeats < 5:
+        raise SystemExit("a comparison needs at least 5 pairs (--repeats >= 5)")
     for _ in range(warmup):
         for run in runs.values():
             run()
@@ -89,7 +92,27 @@ def interleaved_medians(
             started = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - started)
+    return times
+
+
+def interleaved_medians(
+    runs: dict[str, Callable[[], object]], repeats: int, warmup: int = 2
+) -> dict[str, float]:
+    """Median wall time of each run, measured in turns (see `interleaved_times`)."""
+    times = interleaved_times(runs, repeats, warmup)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def median_ratio(times: dict[str, list[float]], name: str, baseline: str) -> float:
+    """The median of the per-turn ratios name/baseline: each pair ran back to back."""
+    return statistics.median(
+        ours / base for ours, base in zip(times[name], times[baseline], strict=True)
+    )
+
+
+def load_average() -> str:
+    with open("/proc/loadavg", encoding="ascii") as loadavg:
+        return " ".join(loadavg.read().split()[:3])
 
 
 def session_of(username: str, group: str | None = None) -> str:

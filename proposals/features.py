@@ -16,14 +16,11 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     BooleanField,
-    Case,
     ExpressionWrapper,
     F,
-    IntegerField,
     Q,
     QuerySet,
     Value,
-    When,
 )
 from django.db.models.functions import Concat
 from django.utils.functional import Promise
@@ -143,13 +140,6 @@ def proposal_path_sql(slug_field: str = "project__slug", pk_field: str = "pk") -
     return url_template_sql(template, slug=slug_field, pk=pk_field)
 
 
-def projects_with_public_results(user: Any, projects: QuerySet[Project]) -> list[int]:
-    """Ids of the projects whose vote totals `user` may see now (one query, few rows)."""
-    # The perimeter can be a detailed city outline: not worth fetching to compare dates.
-    projects = projects.defer("perimeter", "body")
-    return [project.pk for project in projects if rules.may_view_results(user, project)]
-
-
 def with_feature_columns(
     proposals: QuerySet[Proposal], *, user: Any, results_for: Collection[int]
 ) -> QuerySet[Proposal]:
@@ -159,15 +149,8 @@ def with_feature_columns(
     secret until the end, so that they do not sway the vote. Columns a query does not select
     (`values_list`) cost nothing.
     """
-    vote_count: Any = Value(None, output_field=IntegerField())
-    if results_for:
-        vote_count = Case(
-            When(project_id__in=list(results_for), then=F("vote_count")),
-            default=Value(None),
-            output_field=IntegerField(),
-        )
     rows = with_counts(proposals, user=user).annotate(
-        feature_vote_count=vote_count,
+        feature_vote_count=rules.public_votes(F("vote_count"), results_for),
         feature_is_option=ExpressionWrapper(Q(site__isnull=False), output_field=BooleanField()),
         feature_url=proposal_path_sql(),
     )
@@ -197,7 +180,7 @@ def public_proposal_rows(
         proposals = filters.filter_queryset(proposals)
         if filters.form.cleaned_data.get("project"):
             visible_projects = visible_projects.filter(slug=filters.form.cleaned_data["project"])
-    results_for = projects_with_public_results(user, visible_projects)
+    results_for = rules.projects_with_public_results(user, visible_projects)
     return with_feature_columns(proposals, user=user, results_for=results_for)
 
 

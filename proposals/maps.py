@@ -7,7 +7,7 @@ map follows is reversed from the URLconf (proposals/links.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -20,7 +20,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 from folium.utilities import JsCode
 
-from geo.maps import TEXT_TOOLTIP, RenderedMap, base_map, render_map, static_url
+from geo.maps import RenderedMap, base_map, render_map, static_url
 from locations.models import Site
 from proposals.links import url_template
 from proposals.models import Project, Proposal
@@ -29,7 +29,6 @@ from proposals.selectors import Place
 PERIMETER_STYLE = {"color": "#1f6f8b", "weight": 3, "fillColor": "#1f6f8b", "fillOpacity": 0.06}
 # Sites are white rings with a dark edge: unlike the filled, category-coloured proposal pins.
 SITE_STYLE = {"color": "#263238", "weight": 3, "fillColor": "#ffffff", "fillOpacity": 0.85}
-RESULT_STYLE = {"color": "#0b3a4f", "weight": 2, "fillOpacity": 0.75}
 
 
 class ProposalPins(JSCSSMixin, MacroElement):
@@ -213,47 +212,6 @@ def proposal_map(proposal: Proposal) -> RenderedMap:
     folium.Marker(
         [point.y, point.x], title=proposal.title, alt=proposal.title, keyboard=False
     ).add_to(m)
-    return render_map(m)
-
-
-def results_map(project: Project, rows: Sequence[Any]) -> RenderedMap:
-    """Each option as a circle whose area grows with its total votes (online and paper)."""
-    m = base_map(
-        label=_("Map of the results of “%(title)s”: larger circles have more votes")
-        % {"title": project.title},
-        css_class="mmk-map--results",
-        zoom_snap=0.25,
-        location=[project.perimeter.centroid.y, project.perimeter.centroid.x],
-    )
-    most = max((row.total for row in rows), default=0) or 1
-    features = [
-        {
-            "type": "Feature",
-            "geometry": json.loads(row.location.geojson),
-            "properties": {
-                "label": _("%(title)s: %(votes)s votes (rank %(rank)s)")
-                % {"title": row.title, "votes": row.total, "rank": row.rank},
-                # Area, not radius, proportional to votes: the eye compares areas.
-                "style": {
-                    **RESULT_STYLE,
-                    "radius": 6 + 24 * (row.total / most) ** 0.5,
-                    "fillColor": "#0b4f6c" if row.rank == 1 else "#6fa8bf",
-                },
-            },
-        }
-        for row in rows
-        if row.location is not None
-    ]
-    if features:
-        folium.GeoJson(
-            {"type": "FeatureCollection", "features": features},
-            name="results",
-            control=False,
-            marker=folium.CircleMarker(radius=6, fill=True),
-            on_each_feature=TEXT_TOOLTIP,
-        ).add_to(m)
-    xmin, ymin, xmax, ymax = project.perimeter.extent
-    m.fit_bounds([[ymin, xmin], [ymax, xmax]])
     return render_map(m)
 
 

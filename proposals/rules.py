@@ -7,19 +7,20 @@ the reason, which services call before they write.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, Generic, ParamSpec
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Case, Expression, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.selectors import email_confirmed
-from proposals.models import Phase, Project, Proposal
+from proposals.models import Phase, Project, Proposal, VotingMode
 
 P = ParamSpec("P")
 User = AbstractBaseUser | AnonymousUser
@@ -220,6 +221,43 @@ def may_vote(user: Any, proposal: Proposal, now: datetime | None = None) -> str 
     return None
 
 
+@dataclass(frozen=True)
+class BallotRefusal:
+    code: str  # duplicate, budget_exhausted, option_cap: API clients and tests tell them apart
+    message: str
+
+
+def ballot_refusal(
+    project: Project, mine: Mapping[int, int], proposal_id: int
+) -> BallotRefusal | None:
+    """Why one more vote for `proposal_id` breaks the project's voting mode, given `mine` (the
+    person's votes in the project: proposal id → votes); None when it may be cast.
+
+    The one home of the limits: `vote_cast` asks it under the ballot lock, the pages ask it to
+    label their vote buttons. (A single choice elsewhere is no refusal: the vote moves.)
+    """
+    weight = mine.get(proposal_id, 0)
+    if project.voting_mode == VotingMode.SINGLE:
+        if weight:
+            return BallotRefusal("duplicate", _("This is already your choice."))
+    elif project.voting_mode == VotingMode.BUDGET:
+        budget = project.votes_per_person or 0
+        if sum(mine.values()) >= budget:
+            return BallotRefusal(
+                "budget_exhausted",
+                _("You have used all your %(n)d votes in this project.") % {"n": budget},
+            )
+        if weight >= project.max_votes_per_option:
+            return BallotRefusal(
+                "option_cap",
+                _("You may give at most %(k)d votes to one option.")
+                % {"k": project.max_votes_per_option},
+            )
+    elif weight:
+        return BallotRefusal("duplicate", _("You have already supported this proposal."))
+    return None
+
+
 @Rule
 def may_record_tally(user: Any, project: Project, now: datetime | None = None) -> str | None:
     if not is_planner(user):
@@ -231,14 +269,42 @@ def may_record_tally(user: Any, project: Project, now: datetime | None = None) -
 
 @Rule
 def may_view_results(user: Any, project: Project, now: datetime | None = None) -> str | None:
-    if is_planner(user):
-        return None
+    """When vote counts are public: the one rule (see also `projects_with_public_results`)."""
     phase = project.phase_at(now)
     if phase == Phase.CLOSED or (
         phase == Phase.VOTING and project.results_visibility == Project.ResultsVisibility.LIVE
     ):
         return None
+    if is_planner(user):  # asked last: it may need a query, the dates do not
+        return None
     return _("The results are published when voting closes.")
+
+
+def projects_with_public_results(
+    user: Any, projects: QuerySet[Project], now: datetime | None = None
+) -> list[int]:
+    """Ids of the projects whose vote counts `user` may see now: `may_view_results` over many.
+
+    Every surface that shows a vote count (pages, REST, OGC, tiles, exports, feeds) asks this
+    or `may_view_results`, and shows counts through `public_votes`. One query, few rows.
+    """
+    # The perimeter can be a detailed city outline: not worth fetching to compare dates.
+    projects = projects.defer("perimeter", "body")
+    return [project.pk for project in projects if may_view_results(user, project, now)]
+
+
+def public_votes(votes: Any, results_for: Collection[int]) -> Expression:
+    """`votes` (an SQL expression) where the row's project is in `results_for`, else null.
+
+    While voting runs, totals may stay secret until the end, so that they do not sway the vote.
+    """
+    if not results_for:
+        return Value(None, output_field=IntegerField())
+    return Case(
+        When(project_id__in=list(results_for), then=votes),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
 
 
 @Rule

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.gis.db.models.functions import Intersection, PointOnSurface
-from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.geos import Polygon
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     QuerySet,
-    Subquery,
     Sum,
     Value,
-    Window,
 )
-from django.db.models.functions import Coalesce, Rank
+from django.db.models.functions import Coalesce
 
 from geo.models import Area
 from locations.models import Site
 from proposals import rules
-from proposals.models import Comment, PaperTally, PaperTallyCount, Project, Proposal, Vote
+from proposals.models import Comment, PaperTally, Project, Proposal, Vote
 
 
 def projects_visible_to(user: Any) -> QuerySet[Project]:
@@ -98,7 +97,28 @@ class ResultRow:
     total: int
     share: float  # of all votes in the project, 0..1
     rank: int  # equal totals share a rank: ties are shown as ties
-    location: Point | None = None
+    tied: bool  # another option has the same total
+
+
+@dataclass(frozen=True)
+class Results:
+    """One page of a project's ranking, with the sums over all of its options."""
+
+    options: int  # how many options the whole ranking has
+    online: int
+    paper: int
+    rows: list[ResultRow]
+    offset: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.online + self.paper
+
+    def __iter__(self) -> Iterator[ResultRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 def current_tallies(project: Project) -> QuerySet[PaperTally]:
@@ -106,58 +126,145 @@ def current_tallies(project: Project) -> QuerySet[PaperTally]:
     return PaperTally.objects.filter(project=project, superseded_by__isnull=True)
 
 
-def results_queryset(project: Project) -> QuerySet[Any]:
-    """Options of a project annotated with online, paper and total votes, rank and grand total.
+# The ranking in one statement. Each table is read once: online votes and current paper counts
+# are summed per option in one aggregate and joined to the options that have any (not a
+# subquery per row; in a big project far fewer than all). Ranks, ties and the sums come from a
+# histogram of the totals (one row per distinct total); the options without votes share the
+# total 0 and are counted, not listed, unless the asked page reaches them (their branch's
+# LIMIT is then above 0; at 0 PostgreSQL does not run it). Paper counts only the current version
+# of each tally (one no correction superseded).
+_RANKING_SQL = """
+WITH counts AS (
+    SELECT proposal_id, SUM(online) AS online, SUM(paper) AS paper
+    FROM (
+        SELECT proposal_id, weight AS online, 0 AS paper
+        FROM proposals_vote WHERE project_id = %(project)s
+        UNION ALL
+        SELECT c.proposal_id, 0, c.votes
+        FROM proposals_papertallycount c JOIN proposals_papertally t ON t.id = c.tally_id
+        WHERE t.project_id = %(project)s
+          AND NOT EXISTS (SELECT 1 FROM proposals_papertally s WHERE s.supersedes_id = t.id)
+    ) AS marks
+    GROUP BY proposal_id
+), positive AS MATERIALIZED (
+    SELECT p.id, p.title, p.site_id, c.online, c.paper, c.online + c.paper AS total
+    FROM counts c JOIN proposals_proposal p ON p.id = c.proposal_id
+    WHERE p.project_id = %(project)s AND p.visibility = %(published)s
+      AND c.online + c.paper > 0
+), histogram AS (
+    SELECT total, COUNT(*) AS n, SUM(online) AS online, SUM(paper) AS paper
+    FROM positive GROUP BY total
+    UNION ALL
+    SELECT 0, COUNT(*) - (SELECT COUNT(*) FROM positive), 0, 0
+    FROM proposals_proposal WHERE project_id = %(project)s AND visibility = %(published)s
+), totals AS (
+    SELECT total, n, online, paper, SUM(n) OVER (ORDER BY total DESC) - n + 1 AS rank
+    FROM histogram WHERE n > 0
+), sums AS (
+    SELECT COALESCE(SUM(n), 0) AS options, COALESCE(SUM(online), 0) AS online,
+           COALESCE(SUM(paper), 0) AS paper
+    FROM totals
+), candidates AS (
+    (SELECT id, title, site_id, online, paper, total FROM positive
+     ORDER BY total DESC, title, id LIMIT %(end)s)
+    UNION ALL
+    (SELECT p.id, p.title, p.site_id, 0, 0, 0 FROM proposals_proposal p
+     WHERE p.project_id = %(project)s AND p.visibility = %(published)s
+       AND NOT EXISTS (SELECT 1 FROM positive s WHERE s.id = p.id)
+     ORDER BY p.title, p.id
+     LIMIT CASE WHEN %(end)s IS NULL THEN NULL
+                ELSE GREATEST(%(end)s - (SELECT COUNT(*) FROM positive), 0) END)
+), page AS (
+    SELECT * FROM candidates ORDER BY total DESC, title, id LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT sums.options, sums.online, sums.paper,
+       page.id, page.title, page.site_id, page.online, page.paper, page.total,
+       totals.rank, totals.n > 1
+FROM sums LEFT JOIN (page JOIN totals USING (total)) ON TRUE
+ORDER BY page.total DESC, page.title, page.id
+"""
 
-    Every sum is computed by PostgreSQL; paper votes count only the current version of each
-    tally. Equal totals share a rank (SQL RANK()), so ties show as ties.
+
+def ranking_sql(project: Project, *, limit: int | None = None, offset: int = 0) -> tuple[str, dict]:
+    """The ranking's SQL and parameters: a row of sums, then one row per option of the page.
+
+    Every row carries the sums over all options (options, online, paper); without options on the
+    page (an empty project, or an offset past the end) there is one row of sums and nulls.
     """
-    online = (
-        Vote.objects.filter(proposal=OuterRef("pk"))
-        .values("proposal")
-        .annotate(n=Sum("weight"))
-        .values("n")
-    )
-    paper = (
-        PaperTallyCount.objects.filter(proposal=OuterRef("pk"), tally__superseded_by__isnull=True)
-        .values("proposal")
-        .annotate(n=Sum("votes"))
-        .values("n")
-    )
-    return (
-        Proposal.objects.filter(project=project, visibility=Proposal.Visibility.PUBLISHED)
-        .annotate(
-            online=Coalesce(Subquery(online), 0, output_field=IntegerField()),
-            paper=Coalesce(Subquery(paper), 0, output_field=IntegerField()),
-        )
-        .annotate(total=F("online") + F("paper"))
-        .annotate(
-            rank=Window(Rank(), order_by=F("total").desc()),
-            grand_total=Window(Sum("total")),
-        )
-        .order_by("-total", "title", "pk")
+    params = {
+        "project": project.pk,
+        "published": Proposal.Visibility.PUBLISHED,
+        "limit": limit,  # LIMIT NULL: all
+        "offset": max(offset, 0),
+        "end": None if limit is None else max(offset, 0) + limit,
+    }
+    return _RANKING_SQL, params
+
+
+def project_results(project: Project, *, limit: int | None = None, offset: int = 0) -> Results:
+    """The ranking of a project's options (online, paper, total, share, rank, tie), one page of it.
+
+    Sums, ranks and ties are over all options, whatever the page; `limit=None` gives them all.
+    """
+    sql, params = ranking_sql(project, limit=limit, offset=offset)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        records = cursor.fetchall()
+    options, online, paper = (int(v) for v in records[0][:3])
+    rows = [row for record in records if (row := _result_row(record)) is not None]
+    return Results(options=options, online=online, paper=paper, rows=rows, offset=max(offset, 0))
+
+
+def iter_project_results(project: Project, *, chunk_size: int = 2000) -> Iterator[ResultRow]:
+    """Every option of the ranking, through a server-side cursor: memory stays flat for any size."""
+    sql, params = ranking_sql(project)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while records := cursor.fetchmany(chunk_size):
+            for record in records:
+                if (row := _result_row(record)) is not None:
+                    yield row
+
+
+def _result_row(record: tuple) -> ResultRow | None:
+    _options, online, paper, pk, title, site_id, on, pa, total, rank, tied = record
+    if pk is None:  # the row of sums alone: no option on this page
+        return None
+    grand = int(online) + int(paper)
+    return ResultRow(
+        proposal_id=pk,
+        title=title,
+        site_id=site_id,
+        online=int(on),
+        paper=int(pa),
+        total=int(total),
+        share=(int(total) / grand) if grand else 0.0,
+        rank=int(rank),
+        tied=tied,
     )
 
 
-def project_results(project: Project) -> list[ResultRow]:
-    """The ranking of a project's options: online, paper, total, share and rank."""
-    rows = results_queryset(project).values_list(
-        "pk", "title", "site_id", "online", "paper", "total", "rank", "grand_total", "location"
+def iter_result_features(
+    project: Project, *, limit: int | None = None, chunk_size: int = 2000
+) -> Iterator[str]:
+    """The ranking as GeoJSON Feature texts built by PostGIS (top `limit` options, or all)."""
+    ranking, params = ranking_sql(project, limit=limit)
+    sql = (
+        "SELECT json_build_object('type', 'Feature', 'id', r.id, "  # noqa: S608 -- our own SQL
+        "'geometry', ST_AsGeoJSON(p.location, 7, 0)::json, "
+        "'properties', json_build_object('title', r.title, 'site', s.slug, "
+        "'online', r.online, 'paper', r.paper, 'total', r.total, 'rank', r.rank))::text "
+        f"FROM ({ranking}) AS r(options, all_online, all_paper, id, title, site_id, online, "
+        "paper, total, rank, tied) "
+        "JOIN proposals_proposal p ON p.id = r.id "
+        "LEFT JOIN locations_site s ON s.id = r.site_id "
+        "ORDER BY r.total DESC, r.title, r.id"
     )
-    return [
-        ResultRow(
-            proposal_id=pk,
-            title=title,
-            site_id=site_id,
-            online=on,
-            paper=pa,
-            total=total,
-            share=(total / grand) if grand else 0.0,
-            rank=rank,
-            location=location,
-        )
-        for pk, title, site_id, on, pa, total, rank, grand, location in rows
-    ]
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while records := cursor.fetchmany(chunk_size):
+            for (feature,) in records:
+                yield feature
 
 
 def my_votes(user: Any, project: Project) -> dict[int, int]:

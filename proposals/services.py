@@ -11,7 +11,8 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
@@ -152,37 +153,84 @@ def vote_cast(*, user: Any, proposal: Proposal, now: datetime | None = None) -> 
     The person's ballot in this project is locked for the transaction, so parallel requests of
     one account are serialised and can never exceed a limit; the unique constraint on
     (user, proposal) backs this up in the database.
+
+    Runs in the caller's transaction when there is one (the API counts the request against the
+    rate limit in the same one): a refusal writes nothing and is raised after this block, so the
+    caller's transaction stays usable and no savepoint is needed.
     """
     rules.may_vote.enforce(user, proposal, now)
+    with transaction.atomic(savepoint=False):
+        outcome = _cast_locked(user, proposal)
+    if isinstance(outcome, ValidationError):
+        raise outcome
+    return outcome
+
+
+# The vote path is the hottest write: its statements are written out (no ORM compilation per
+# vote), four of them after the checks in Python: the ballot lock, the proposal held and checked
+# again, this person's votes in the project, and one write.
+_MY_VOTES_SQL = (
+    "SELECT proposal_id, weight FROM proposals_vote WHERE project_id = %s AND user_id = %s"
+)
+_INSERT_VOTE_SQL = (
+    "INSERT INTO proposals_vote (project_id, proposal_id, user_id, weight, created_at)"
+    " VALUES (%s, %s, %s, 1, %s) RETURNING id"
+)
+# Moving a single choice: the earlier choice goes in the same statement as the new one comes.
+_MOVE_VOTE_SQL = (
+    "WITH gone AS (DELETE FROM proposals_vote WHERE project_id = %s AND user_id = %s)"
+    " INSERT INTO proposals_vote (project_id, proposal_id, user_id, weight, created_at)"
+    " VALUES (%s, %s, %s, 1, %s) RETURNING id"
+)
+_ADD_WEIGHT_SQL = (
+    "UPDATE proposals_vote SET weight = weight + 1 WHERE user_id = %s AND proposal_id = %s"
+    " RETURNING id, weight, created_at"
+)
+
+
+def _cast_locked(user: Any, proposal: Proposal) -> Vote | ValidationError:
+    """The vote under the ballot lock; a refusal is returned (nothing written), not raised."""
     project = proposal.project
-    with transaction.atomic():
-        _lock_ballot(project, user)
-        _lock_open_option(proposal)
-        mine = Vote.objects.filter(project=project, user=user)
-        existing = mine.filter(proposal=proposal).first()
-        if project.voting_mode == VotingMode.SINGLE:
-            if existing is not None:
-                raise _refusal("proposal", _("This is already your choice."), "duplicate")
-            mine.delete()  # moving the vote: the earlier choice goes, in the same transaction
-        elif project.voting_mode == VotingMode.BUDGET:
-            budget = project.votes_per_person or 0
-            spent = mine.aggregate(spent=Sum("weight"))["spent"] or 0
-            if spent >= budget:
-                message = _("You have used all your %(n)d votes in this project.") % {"n": budget}
-                raise _refusal("proposal", message, "budget_exhausted")
-            if existing is not None:
-                if existing.weight >= project.max_votes_per_option:
-                    message = _("You may give at most %(k)d votes to one option.") % {
-                        "k": project.max_votes_per_option
-                    }
-                    raise _refusal("proposal", message, "option_cap")
-                existing.weight = F("weight") + 1
-                existing.save(update_fields=["weight"])
-                existing.refresh_from_db(fields=["weight"])
-                return existing
-        elif existing is not None:
-            raise _refusal("proposal", _("You have already supported this proposal."), "duplicate")
-        return Vote.objects.create(project=project, proposal=proposal, user=user, weight=1)
+    _lock_ballot(project, user)
+    if not _lock_open_option(proposal):
+        return _refusal("proposal", _("This proposal no longer takes votes."), "not_open")
+    with connection.cursor() as cursor:
+        # Read after both locks: a merge that moved votes has committed by now.
+        cursor.execute(_MY_VOTES_SQL, [project.pk, user.pk])
+        mine: dict[int, int] = dict(cursor.fetchall())
+    refusal = rules.ballot_refusal(project, mine, proposal.pk)
+    if refusal is not None:
+        return _refusal("proposal", refusal.message, refusal.code)
+    if proposal.pk in mine:  # budget mode: one more vote on an option of mine
+        with connection.cursor() as cursor:
+            cursor.execute(_ADD_WEIGHT_SQL, [user.pk, proposal.pk])
+            pk, weight, created_at = cursor.fetchone()
+        return _vote(pk, user, proposal, weight=weight, created_at=created_at)
+    if project.voting_mode == VotingMode.SINGLE and mine:
+        return _store_vote(_MOVE_VOTE_SQL, [project.pk, user.pk], user, proposal)
+    return _store_vote(_INSERT_VOTE_SQL, [], user, proposal)
+
+
+def _store_vote(sql: str, before: list[Any], user: Any, proposal: Proposal) -> Vote:
+    created_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*before, proposal.project_id, proposal.pk, user.pk, created_at])
+        (pk,) = cursor.fetchone()
+    return _vote(pk, user, proposal, weight=1, created_at=created_at)
+
+
+def _vote(pk: int, user: Any, proposal: Proposal, *, weight: int, created_at: datetime) -> Vote:
+    vote = Vote(
+        pk=pk,
+        project=proposal.project,
+        proposal=proposal,
+        user=user,
+        weight=weight,
+        created_at=created_at,
+    )
+    vote._state.adding = False  # a stored row, as if fetched
+    vote._state.db = "default"
+    return vote
 
 
 def vote_withdraw(*, user: Any, proposal: Proposal, now: datetime | None = None) -> None:
@@ -200,8 +248,8 @@ def vote_withdraw(*, user: Any, proposal: Proposal, now: datetime | None = None)
             vote.delete()
 
 
-def _lock_open_option(proposal: Proposal) -> None:
-    """Hold the proposal (FOR SHARE: voters do not wait for each other) and check it again.
+def _lock_open_option(proposal: Proposal) -> bool:
+    """Hold the proposal (FOR SHARE: voters do not wait for each other); is it still open?
 
     A planner's merge or hiding locks the row FOR UPDATE; a vote arriving meanwhile waits here,
     then sees the committed state, so it never lands on a proposal that just left the vote.
@@ -212,8 +260,7 @@ def _lock_open_option(proposal: Proposal) -> None:
             [proposal.pk],
         )
         row = cursor.fetchone()
-    if row is None or row[0] != Proposal.Visibility.PUBLISHED or row[1] is not None:
-        raise _refusal("proposal", _("This proposal no longer takes votes."), "not_open")
+    return row is not None and row[0] == Proposal.Visibility.PUBLISHED and row[1] is None
 
 
 def _lock_ballot(project: Project, user: Any) -> None:

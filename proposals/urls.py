@@ -8,6 +8,7 @@ app_name = "proposals"
 urlpatterns = [
     path("", views.home, name="home"),
     path("projekte/<slug:slug>/", views.project_detail, name="project-detail"),
+    path("projekte/<slug:slug>/ergebnisse/", views.project_results_page, name="project-results"),
     path(
         "projekte/<slug:slug>/vorschlaege/<int:pk>/", views.proposal_detail, name="proposal-detail"
     ),

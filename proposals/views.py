@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django import forms
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from infra.ratelimit import limit
 from proposals import rules
 from proposals.forms import CommentForm, ProposalForm, add_service_errors
-from proposals.maps import picker_options, pins_url, proposal_map, results_map
+from proposals.maps import picker_options, pins_url, proposal_map
 from proposals.maps import project_map as build_project_map
 from proposals.models import Comment, Phase, Project, Proposal, VotingMode
 from proposals.responses import next_url, refusal
@@ -48,6 +49,12 @@ from proposals.services import (
 )
 
 PROPOSALS_PER_PAGE = 50
+# The project page shows the top of the ranking; the results page has it all, paged.
+RESULTS_ON_PROJECT_PAGE = 10
+RESULTS_PER_PAGE = 100
+MAX_RESULTS_PAGE = 10**7
+# Circles on the results map: the leading options (a map of more would be unreadable).
+RESULTS_ON_MAP = 500
 
 SORT_CHOICES = [("newest", gettext_lazy("Newest first")), ("support", gettext_lazy("Most votes"))]
 SORT_ORDERS = {
@@ -440,10 +447,12 @@ class Ballot:
             return None
         weight = self.mine.get(proposal.pk, 0)
         mode = self.project.voting_mode
-        cast_label: str | None
+        # Whether one more vote may be cast is the rule vote_cast applies, asked of the same votes.
+        refusal = rules.ballot_refusal(self.project, self.mine, proposal.pk)
         note = ""
+        cast_label: str | None
         if mode == VotingMode.SINGLE:
-            cast_label = None if weight else _("Choose this option")
+            cast_label = _("Choose this option")
             state = _("This is your choice.") if weight else ""
             withdraw = _("Withdraw my choice")
         elif mode == VotingMode.BUDGET:
@@ -451,11 +460,13 @@ class Ballot:
                 "left": self.left,
                 "total": self.budget,
             }
-            if self.left == 0:
-                cast_label, note = None, _("You have given all your votes.")
-            elif weight >= self.project.max_votes_per_option:
-                cast_label = None
-                note = _("This option has the most votes one person may give it.")
+            if refusal is not None:
+                # The button's own words for the rule's refusal (the form says it per option).
+                note = (
+                    _("You have given all your votes.")
+                    if refusal.code == "budget_exhausted"
+                    else _("This option has the most votes one person may give it.")
+                )
             state = (
                 ngettext(
                     "You gave this proposal %(n)d vote.",
@@ -468,9 +479,11 @@ class Ballot:
             )
             withdraw = _("Take back one vote")
         else:
-            cast_label = None if weight else _("Support this proposal")
+            cast_label = _("Support this proposal")
             state = _("You support this proposal.") if weight else ""
             withdraw = _("Withdraw my support")
+        if refusal is not None:
+            cast_label = None
         return VoteBox(
             weight=weight,
             cast_label=cast_label,
@@ -496,21 +509,74 @@ def _visible_proposal(request: HttpRequest, slug: str, pk: int) -> Proposal:
 
 
 def _results(project: Project, phase: Phase) -> dict[str, Any] | None:
-    """The ranking with its sums, paper events and map, once there is voting to show."""
+    """The top of the ranking with the sums over all options and the paper events.
+
+    The page stays small for any number of options: the whole ranking has its own paged page
+    and downloads, and the results map loads its circles from the API.
+    """
     if phase not in (Phase.VOTING, Phase.CLOSED):
         return None
-    rows = project_results(project)
-    ranks = [row.rank for row in rows]
+    results = project_results(project, limit=RESULTS_ON_PROJECT_PAGE)
     return {
         "phase": phase,
-        "rows": rows,
-        "tied_ranks": {rank for rank in ranks if ranks.count(rank) > 1},
-        "online": sum(row.online for row in rows),
-        "paper": sum(row.paper for row in rows),
-        "total": sum(row.total for row in rows),
+        "results": results,
+        "more": results.options > len(results.rows),
         "tallies": list(current_tallies(project).order_by("event_date", "pk")),
-        "map": results_map(project, rows) if rows else None,
+        "map": _results_map(project) if results.options else None,
     }
+
+
+def _results_map(project: Project) -> dict[str, Any]:
+    """What the results map's script needs: no option is written into the page."""
+    xmin, ymin, xmax, ymax = project.perimeter.extent
+    data_url = reverse("api-v1:results-download", kwargs={"slug": project.slug, "fmt": "geojson"})
+    return {
+        "data_url": f"{data_url}?{urlencode({'limit': RESULTS_ON_MAP})}",
+        "bounds": [[ymin, xmin], [ymax, xmax]],
+        "tiles": {
+            "url": settings.MAP_TILE_URL,
+            "attribution": settings.MAP_TILE_ATTRIBUTION,
+            "max_zoom": settings.MAP_TILE_MAX_ZOOM,
+        },
+        "labels": {
+            "zoom_in": _("Zoom in"),
+            "zoom_out": _("Zoom out"),
+            "option": _("%(title)s: %(votes)s votes (rank %(rank)s)"),
+        },
+    }
+
+
+@require_safe
+def project_results_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The whole ranking of a project, a page at a time."""
+    project = get_object_or_404(Project, slug=slug)
+    if not rules.may_view_project(request.user, project):
+        raise Http404
+    reason = rules.may_view_results.reason(request.user, project)
+    if reason:
+        return refusal(request, reason)
+    try:
+        number = max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        number = 1
+    number = min(number, MAX_RESULTS_PAGE)
+    results = project_results(
+        project, limit=RESULTS_PER_PAGE, offset=(number - 1) * RESULTS_PER_PAGE
+    )
+    pages = max(-(-results.options // RESULTS_PER_PAGE), 1)
+    if number > pages:  # past the end: the last page, as the list of proposals does
+        number = pages
+        results = project_results(
+            project, limit=RESULTS_PER_PAGE, offset=(number - 1) * RESULTS_PER_PAGE
+        )
+    context = {
+        "project": project,
+        "phase": project.phase,
+        "results": results,
+        "number": number,
+        "pages": pages,
+    }
+    return render(request, "proposals/project_results.html", context)
 
 
 def _invites_sign_in(request: HttpRequest, project: Project) -> bool:

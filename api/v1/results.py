@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -14,32 +16,43 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from api.pagination import GEOJSON
 from api.parsers import CappedJSONParser
 from api.v1.views import BAD_REQUEST, FORBIDDEN, NOT_FOUND, RequestLanguage
-from geo.geojson import FeatureSpec, collection_chunks, features
+from geo.geojson import collection_chunks
 from proposals import rules
 from proposals.models import PaperTally, Project
-from proposals.selectors import project_results, projects_visible_to, results_queryset
+from proposals.selectors import (
+    ResultRow,
+    iter_project_results,
+    iter_result_features,
+    project_results,
+    projects_visible_to,
+)
 from proposals.services import tally_record
 
-RESULT_SPEC = FeatureSpec(
-    geometry="location",
-    properties={
-        "title": "title",
-        "site": "site__slug",
-        "online": "online",
-        "paper": "paper",
-        "total": "total",
-        "rank": "rank",
-    },
-)
+# A page of the ranking, as the API's other lists: limit and offset.
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 5000
+MAX_OFFSET = 10**9
 
 
 def _project(request: Request, slug: str) -> Project:
     return get_object_or_404(projects_visible_to(request.user), slug=slug)
+
+
+class ResultsQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
+
+
+class DownloadQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_LIMIT, required=False, help_text="Only the first options."
+    )
 
 
 class OptionResultSerializer(serializers.Serializer):
@@ -50,40 +63,63 @@ class OptionResultSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     share = serializers.FloatField(help_text="Share of all votes, 0..1.")
     rank = serializers.IntegerField(help_text="Equal totals share a rank.")
+    tied = serializers.BooleanField(help_text="Another option has the same total.")
 
 
 class ResultsSerializer(serializers.Serializer):
     project = serializers.CharField()
     voting_mode = serializers.CharField()
-    online = serializers.IntegerField()
+    online = serializers.IntegerField(help_text="Over all options, not only this page.")
     paper = serializers.IntegerField()
     total = serializers.IntegerField()
-    options = OptionResultSerializer(many=True)
+    count = serializers.IntegerField(help_text="How many options the whole ranking has.")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    options = OptionResultSerializer(many=True, help_text="This page of the ranking.")
 
 
 class ResultsView(RequestLanguage, APIView):
-    """The ranking: online, paper and total votes per option. Never who voted for what."""
+    """The ranking, a page at a time: online, paper and total votes per option, with the sums
+    over all options. Never who voted for what."""
 
-    @extend_schema(responses={200: ResultsSerializer, 403: FORBIDDEN, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[ResultsQuerySerializer],
+        responses={200: ResultsSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
     def get(self, request: Request, slug: str) -> Response:
+        query = ResultsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
         project = _project(request, slug)
         rules.may_view_results.enforce(request.user, project)
-        rows = project_results(project)
+        results = project_results(project, limit=limit, offset=offset)
+        url = request.build_absolute_uri()
         data = {
             "project": project.slug,
             "voting_mode": project.voting_mode,
-            "online": sum(r.online for r in rows),
-            "paper": sum(r.paper for r in rows),
-            "total": sum(r.total for r in rows),
-            "options": rows,
+            "online": results.online,
+            "paper": results.paper,
+            "total": results.total,
+            "count": results.options,
+            "next": _page_url(url, limit, offset + limit)
+            if offset + limit < results.options
+            else None,
+            "previous": _page_url(url, limit, max(offset - limit, 0)) if offset > 0 else None,
+            "options": results.rows,
         }
         return Response(ResultsSerializer(data).data)
 
 
+def _page_url(url: str, limit: int, offset: int) -> str:
+    return replace_query_param(replace_query_param(url, "limit", limit), "offset", offset)
+
+
 class ResultsDownloadView(RequestLanguage, APIView):
-    """The ranking as CSV (a table for the office) or GeoJSON (counts on the map, for GIS)."""
+    """The whole ranking as CSV (a table for the office) or GeoJSON (counts on the map, for GIS),
+    streamed from the database."""
 
     @extend_schema(
+        parameters=[DownloadQuerySerializer],
         responses={
             (200, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR, description="One row per option."
@@ -91,28 +127,44 @@ class ResultsDownloadView(RequestLanguage, APIView):
             (200, GEOJSON): OpenApiResponse(
                 response=OpenApiTypes.OBJECT, description="One point feature per option."
             ),
+            400: BAD_REQUEST,
             403: FORBIDDEN,
             404: NOT_FOUND,
-        }
+        },
     )
-    def get(self, request: Request, slug: str, fmt: str) -> HttpResponse:
+    def get(self, request: Request, slug: str, fmt: str) -> StreamingHttpResponse:
+        query = DownloadQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         project = _project(request, slug)
         rules.may_export_results.enforce(request.user, project)
         filename = f"results-{project.slug}.{fmt}"
         if fmt == "geojson":
-            texts = features(results_queryset(project), RESULT_SPEC)
-            response = HttpResponse("".join(collection_chunks(texts)), content_type=GEOJSON)
+            texts = iter_result_features(project, limit=query.validated_data.get("limit"))
+            response = StreamingHttpResponse(collection_chunks(texts), content_type=GEOJSON)
         else:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(["rank", "proposal", "title", "online", "paper", "total", "share"])
-            for r in project_results(project):
-                writer.writerow(
-                    [r.rank, r.proposal_id, r.title, r.online, r.paper, r.total, f"{r.share:.4f}"]
-                )
-            response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+            rows = iter_project_results(project)
+            if "limit" in query.validated_data:
+                rows = islice(rows, query.validated_data["limit"])
+            response = StreamingHttpResponse(
+                _csv_lines(rows), content_type="text/csv; charset=utf-8"
+            )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+def _csv_lines(rows: Iterable[ResultRow]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["rank", "proposal", "title", "online", "paper", "total", "share"])
+    for count, r in enumerate(rows, start=1):
+        writer.writerow(
+            [r.rank, r.proposal_id, r.title, r.online, r.paper, r.total, f"{r.share:.4f}"]
+        )
+        if count % 1000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 class TallyCountSerializer(serializers.Serializer):

@@ -243,7 +243,20 @@ class CommentCreateSerializer(serializers.Serializer):
 
 
 class VoteCreateSerializer(serializers.Serializer):
-    proposal = VisibleProposalField()
+    # A plain id: the view looks the proposal up once, with its project (the hottest write).
+    proposal = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={
+            "invalid": _("Give the proposal's id as a number."),
+            "min_value": _("There is no such proposal, or it is not public."),
+            "max_value": _("There is no such proposal, or it is not public."),
+        },
+    )
+
+    @staticmethod
+    def no_such_proposal(data: dict[str, Any]) -> str:
+        return _("There is no proposal with the id {pk_value}.").format(pk_value=data["proposal"])
 
 
 # ---- reads --------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -15,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -26,6 +29,7 @@ from api.v1 import serializers as s
 from api.v1.features import SITE_SPEC, site_rows
 from api.v1.filters import filterset_parameters, valid_filters
 from geo.geojson import features
+from infra.ratelimit import RateLimited, client_key, hit
 from locations.models import Site
 from proposals import rules
 from proposals.features import DETAIL_SPEC, LIST_SPEC, public_proposal_rows, with_feature_columns
@@ -242,16 +246,47 @@ class VoteViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericViewSe
         request=s.VoteCreateSerializer,
         responses={201: s.VoteResultSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
     )
+    def get_throttles(self) -> list[Any]:
+        # A vote counts against the rate limit inside its own transaction (see `create`).
+        return [] if self.action == "create" else super().get_throttles()
+
     def create(self, request: Request) -> Response:
-        data = s.VoteCreateSerializer(data=request.data, context={"request": request})
+        # One transaction, one commit: the rate count, then the vote. A refused vote (or bad
+        # input) writes nothing but still counts, so the transaction commits and the refusal is
+        # raised after it; only a database error rolls everything back.
+        refusal: Exception | None = None
+        with transaction.atomic():
+            retry_after = hit(self.throttle_scope, client_key(request))
+            if retry_after is None:
+                try:
+                    result = self._cast(request)
+                except (APIValidationError, ValidationError, PermissionDenied) as exc:
+                    refusal = exc
+        if retry_after is not None:
+            raise RateLimited(wait=retry_after)
+        if refusal is not None:
+            raise refusal
+        return Response(s.VoteResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    def _cast(self, request: Request) -> dict[str, Any]:
+        data = s.VoteCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        proposal = data.validated_data["proposal"]
+        # The id, then the proposal with its project in one query; who may see it is the rule's
+        # (a published proposal of a published project needs no look at the person's groups).
+        proposal = (
+            Proposal.objects.select_related("project")
+            .filter(pk=data.validated_data["proposal"])
+            .first()
+        )
+        if proposal is None or not rules.may_view_proposal(request.user, proposal):
+            raise APIValidationError(
+                {"proposal": [s.VoteCreateSerializer.no_such_proposal(data.validated_data)]}
+            )
         vote_cast(user=request.user, proposal=proposal)
         total = None
         if _results_public(request, proposal):
             total = Vote.objects.filter(proposal=proposal).aggregate(total=Sum("weight"))["total"]
-        result = {"proposal": proposal.pk, "vote_count": total, "has_voted": True}
-        return Response(s.VoteResultSerializer(result).data, status=status.HTTP_201_CREATED)
+        return {"proposal": proposal.pk, "vote_count": total, "has_voted": True}
 
     @extend_schema(
         parameters=[OpenApiParameter("proposal", OpenApiTypes.INT, OpenApiParameter.PATH)],

@@ -23,7 +23,6 @@ from proposals.features import (
     WORKSPACE_TILE,
     columns,
     feature_spec,
-    projects_with_public_results,
     with_feature_columns,
 )
 from proposals.links import url_template, url_template_sql
@@ -64,7 +63,7 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet[Proposal] | None, HttpResp
 
 def _feature_rows(request: HttpRequest, queryset: QuerySet[Proposal]) -> QuerySet[Proposal]:
     """The feature columns; vote totals as the results rule shows them to this planner."""
-    results_for = projects_with_public_results(request.user, Project.objects.all())
+    results_for = rules.projects_with_public_results(request.user, Project.objects.all())
     return with_feature_columns(queryset, user=request.user, results_for=results_for)
 
 

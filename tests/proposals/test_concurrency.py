@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Sum
 
 from proposals.models import PaperTally, Proposal, Vote, VotingMode
@@ -112,6 +112,19 @@ def test_parallel_corrections_of_one_tally_keep_a_linear_history():
     assert PaperTally.objects.filter(superseded_by__isnull=True, project=project).count() == 1
 
 
+def waiting_lock(pid: int, timeout: float = 10) -> str | None:
+    """The kind of lock the backend `pid` waits for, once it waits (None if it never does)."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT locktype FROM pg_locks WHERE pid = %s AND NOT granted", [pid])
+            row = cursor.fetchone()
+            if row is not None:
+                return str(row[0])
+            time.sleep(0.01)
+    return None
+
+
 def test_a_vote_waiting_on_a_merge_is_refused_once_the_merge_commits():
     from proposals import review
 
@@ -122,6 +135,7 @@ def test_a_vote_waiting_on_a_merge_is_refused_once_the_merge_commits():
     merged = threading.Event()
     fetched = threading.Event()
     may_commit = threading.Event()
+    vote_pid: list[int] = []
     outcome: list[object] = []
 
     def merge() -> None:
@@ -137,6 +151,9 @@ def test_a_vote_waiting_on_a_merge_is_refused_once_the_merge_commits():
         merged.wait(10)
         try:
             stale = Proposal.objects.get(pk=source.pk)  # still published: the merge is open
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                vote_pid.append(cursor.fetchone()[0])
             fetched.set()
             vote_cast(user=voter, proposal=stale)
             outcome.append("stored")
@@ -148,8 +165,9 @@ def test_a_vote_waiting_on_a_merge_is_refused_once_the_merge_commits():
     threads = [threading.Thread(target=merge), threading.Thread(target=vote)]
     for t in threads:
         t.start()
-    fetched.wait(10)
-    time.sleep(0.5)  # time for the vote to reach the row lock the merge holds
+    assert fetched.wait(10)
+    # The vote waits for the merge's row lock (the proposal, not a ballot: the voter has none).
+    assert waiting_lock(vote_pid[0]) in ("transactionid", "tuple")
     assert outcome == []
     may_commit.set()
     for t in threads:

@@ -1,11 +1,14 @@
 """Results on the project page: when they are public, what they show, and nothing more."""
 
+import json
+import re
 from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
 
-from proposals.models import Project, VotingMode
+from proposals.models import Project, Proposal, VotingMode
 from proposals.services import tally_record, vote_cast
 from tests.factories import ProjectFactory, ProposalFactory, UserFactory, planner
 
@@ -82,14 +85,74 @@ def test_results_never_name_voters(client):
         assert voter.email not in page
 
 
-def test_results_add_a_constant_number_of_queries(client, django_assert_max_num_queries):
+def many_options(project, n):
+    """`n` more options with a vote each (bulk: the page's cost, not the factories', is tested)."""
+    template = ProposalFactory.build(project=project)
+    Proposal.objects.bulk_create(
+        Proposal(
+            project=project,
+            title=f"Bulk {i:04d}",
+            location=template.location,
+            author=None,
+            visibility=Proposal.Visibility.PUBLISHED,
+        )
+        for i in range(n)
+    )
+
+
+def results_section(page: str) -> str:
+    start = page.index('<section aria-labelledby="results-heading"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_results_block_stays_small_however_many_options(client):
+    project, *_ = voted_project()
+    many_options(project, 60)
+    close(project)
+    few = results_section(client.get(project.get_absolute_url()).content.decode())
+    many_options(project, 540)
+    page = client.get(project.get_absolute_url()).content.decode()
+    many = results_section(page)
+    assert len(many) < 6000
+    assert abs(len(many) - len(few)) < 50  # only the number of options in the link changes
+    assert many.count("<tr>") == 1 + 10  # the head and the leading ten
+    assert "Fackelstraße" in many and "Bulk 0599" not in many
+    assert "The whole ranking of all 602 options" in many
+    # The map gets its circles from the API: the page holds its configuration, not the options.
+    config = json.loads(
+        page.split('id="results-map-config" type="application/json">')[1].split("<")[0]
+    )
+    assert config["data_url"].startswith(f"/api/v1/projects/{project.slug}/results.geojson?limit=")
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", page, flags=re.S)
+    assert scripts and not any("Bulk" in script for script in scripts)
+
+
+def test_results_page_queries_do_not_grow_with_options(client, django_assert_num_queries):
     project, *_ = voted_project()
     close(project)
     client.get(project.get_absolute_url())
-    with django_assert_max_num_queries(8) as few:
+    # The project, categories, its proposals (count and page), sites, results with sums, tallies.
+    with django_assert_num_queries(7):
         client.get(project.get_absolute_url())
-    for i in range(10):
-        vote_cast_option = ProposalFactory(project=project, title=f"Option {i}")
-        assert vote_cast_option.pk
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(project.get_absolute_url())
+    many_options(project, 120)
+    with django_assert_num_queries(7):
+        assert client.get(project.get_absolute_url()).status_code == 200
+
+
+def test_whole_ranking_is_paged(client):
+    project, *_ = voted_project()
+    many_options(project, 150)
+    url = reverse("proposals:project-results", kwargs={"slug": project.slug})
+    assert client.get(url).status_code == 403  # not public while voting
+    close(project)
+    first = client.get(url).content.decode()
+    assert "Page 1 of 2" in first
+    assert first.count("<tr>") == 1 + 100
+    assert "152 votes in all" not in first and "3 votes in all: 3 online and 0 on paper." in first
+    assert first.index("Fackelstraße") < first.index("Pfaff-Areal") < first.index("Bulk 0000")
+    second = client.get(url, {"page": 2}).content.decode()
+    assert second.count("<tr>") == 1 + 52
+    assert "Bulk 0149" in second and "Fackelstraße" not in second
+    # Beyond the end or nonsense: the nearest page, never an error.
+    assert "Page 2 of 2" in client.get(url, {"page": 99}).content.decode()
+    assert "Page 1 of 2" in client.get(url, {"page": "x"}).content.decode()

@@ -4,13 +4,18 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import F, Sum
 
+from accounts.models import RateCounter
 from audit.models import AuditEntry
+from proposals import rules
 from proposals.models import PaperTally, Project, Proposal, Vote, VotingMode
-from proposals.selectors import current_tallies, my_votes, project_results
+from proposals.selectors import current_tallies, my_votes, project_results, with_counts
 from proposals.services import tally_record, vote_cast, vote_withdraw
+from proposals.views import Ballot
 from tests.factories import ProjectFactory, ProposalFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -219,7 +224,15 @@ def test_paper_votes_never_exceed_what_the_ballots_allow(
 def test_budget_tally_at_the_exact_limit_is_accepted(planner_user):
     project = budget_project(n=3, k=2)
     a, b = options(project, 2)
-    record(planner_user, project, {a.pk: 20, b.pk: 10}, ballots=10)
+    # 10 ballots carry 30 marks, at most 20 on one option: exactly at both limits.
+    tally = record(planner_user, project, {a.pk: 20, b.pk: 10}, ballots=10)
+    assert {c.proposal_id: c.votes for c in tally.counts.all()} == {a.pk: 20, b.pk: 10}
+    assert {r.proposal_id: r.paper for r in project_results(project)} == {a.pk: 20, b.pk: 10}
+    # One mark more on either limit is refused.
+    with pytest.raises(ValidationError):
+        record(planner_user, project, {a.pk: 21, b.pk: 9}, ballots=10)
+    with pytest.raises(ValidationError):
+        record(planner_user, project, {a.pk: 20, b.pk: 11}, ballots=10)
 
 
 def test_tally_for_an_option_of_another_project_is_refused(planner_user):
@@ -317,3 +330,126 @@ def test_my_votes_show_only_my_own(citizen, other_citizen):
     vote_cast(user=other_citizen, proposal=b)
     assert my_votes(citizen, project) == {a.pk: 1}
     assert my_votes(other_citizen, project) == {b.pk: 1}
+
+
+# --- when vote counts are public: one rule ----------------------------------------------------
+
+
+def test_projects_with_public_results_is_may_view_results_over_many(citizen, planner_user):
+    now = datetime.now(tz=BERLIN)
+    ideas = ProjectFactory()
+    live = voting_project(results_visibility=Project.ResultsVisibility.LIVE)
+    secret = voting_project(results_visibility=Project.ResultsVisibility.AFTER_CLOSE)
+    closed = voting_project(voting_start=now - timedelta(days=2), voting_end=now)
+    draft = ProjectFactory(is_published=False)
+    projects = Project.objects.all()
+    for user in (AnonymousUser(), citizen):
+        assert set(rules.projects_with_public_results(user, projects)) == {live.pk, closed.pk}
+    assert set(rules.projects_with_public_results(planner_user, projects)) == {
+        p.pk for p in (ideas, live, secret, closed, draft)
+    }
+    for user in (AnonymousUser(), citizen, planner_user):
+        assert set(rules.projects_with_public_results(user, projects)) == {
+            p.pk for p in projects if rules.may_view_results(user, p)
+        }
+
+
+def test_public_votes_hides_counts_outside_the_public_projects(citizen):
+    live = voting_project(results_visibility=Project.ResultsVisibility.LIVE)
+    secret = voting_project()
+    for project in (live, secret):
+        vote_cast(user=citizen, proposal=ProposalFactory(project=project))
+    rows = with_counts(Proposal.objects.all()).annotate(
+        shown=rules.public_votes(F("vote_count"), [live.pk])
+    )
+    assert {r.project_id: r.shown for r in rows} == {live.pk: 1, secret.pk: None}
+    nothing = with_counts(Proposal.objects.all()).annotate(
+        shown=rules.public_votes(F("vote_count"), [])
+    )
+    assert {r.shown for r in nothing} == {None}
+
+
+# --- the vote path through the API: lean, one transaction -------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("results", ["secret", "live"])
+def test_an_api_vote_takes_ten_statements_in_one_transaction(client, citizen, results):
+    project = voting_project(
+        results_visibility=Project.ResultsVisibility.LIVE
+        if results == "live"
+        else Project.ResultsVisibility.AFTER_CLOSE
+    )
+    proposal, other = options(project, 2)
+    client.force_login(citizen)
+    seen: list[tuple[str, bool]] = []
+
+    def record(execute, sql, params, many, context):
+        seen.append((sql, not connection.get_autocommit()))
+        return execute(sql, params, many, context)
+
+    def vote(option: Proposal) -> dict:
+        seen.clear()
+        with connection.execute_wrapper(record):
+            response = client.post(
+                "/api/v1/votes/", {"proposal": option.pk}, content_type="application/json"
+            )
+        return {"status": response.status_code, **response.json()}
+
+    first = vote(proposal)
+    assert first["status"] == 201
+    assert first["vote_count"] == (1 if results == "live" else None)
+    listing = "\n".join(f"{i} {inside} {sql[:90]}" for i, (sql, inside) in enumerate(seen))
+    # Session and user; then in one transaction: the rate count, the proposal with its project,
+    # the confirmed address, the ballot lock, the proposal held and checked again, my votes,
+    # the insert, and whether the count is public (the total when it is, else the groups).
+    assert len(seen) == 10, listing
+    assert [inside for _sql, inside in seen] == [False, False] + [True] * 8, listing
+    assert "ratecounter" in seen[2][0] and "INSERT INTO proposals_vote" in seen[8][0], listing
+    # A refused repeat costs fewer statements and still counts against the rate limit.
+    assert vote(proposal)["status"] == 400
+    assert len(seen) == 8
+    assert vote(other)["status"] == 201
+    assert Vote.objects.filter(user=citizen).count() == 2
+    assert RateCounter.objects.get(key=f"votes:user:{citizen.pk}").count == 3
+
+
+@pytest.mark.parametrize(
+    ("mode", "params"),
+    [
+        (VotingMode.SUPPORT, {}),
+        (VotingMode.SINGLE, {}),
+        (VotingMode.BUDGET, {"votes_per_person": 3, "max_votes_per_option": 2}),
+    ],
+)
+def test_vote_buttons_offer_exactly_the_votes_vote_cast_accepts(citizen, mode, params):
+    project = voting_project(voting_mode=mode, **params)
+    a, b = options(project, 2)
+    for option in (a, a, a, b, b, a, b):
+        box = Ballot.of(citizen, project).box(citizen, option)
+        offered = box is not None and box.cast_label is not None
+        try:
+            vote_cast(user=citizen, proposal=option)
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert offered == accepted, (option.title, my_votes(citizen, project))
+
+
+def test_results_pages_put_together_are_the_whole_ranking(planner_user):
+    project = voting_project()
+    opts = [ProposalFactory(project=project, title=t) for t in ("E", "D", "C", "B", "A", "F")]
+    for option, n in zip(opts, (2, 1, 0, 0, 0, 0), strict=True):
+        for _ in range(n):
+            vote_cast(user=UserFactory(), proposal=option)
+    # A paper count of 0 makes no option "voted": it sorts among the others without votes.
+    record(planner_user, project, {opts[2].pk: 0, opts[3].pk: 1}, ballots=1)
+    whole = project_results(project)
+    expected = [("E", 2, 1, False), ("B", 1, 2, True), ("D", 1, 2, True)]
+    expected += [(t, 0, 4, True) for t in ("A", "C", "F")]
+    assert [(r.title, r.total, r.rank, r.tied) for r in whole] == expected
+    assert (whole.options, whole.online, whole.paper, whole.total) == (6, 3, 1, 4)
+    for size in (1, 2, 4):
+        pages = [project_results(project, limit=size, offset=o) for o in range(0, 8, size)]
+        assert [r for page in pages for r in page] == whole.rows
+        assert {(p.options, p.online, p.paper) for p in pages} == {(6, 3, 1)}

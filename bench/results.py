@@ -1,0 +1,165 @@
+"""Results and pages at city scale: the results API at a million proposals vs its raw aggregate,
+the closed project's page there, and a small project's page vs the bare no-op endpoint.
+
+- results: `/api/v1/projects/<slug>/results/` (the first page of the ranking, with the sums over
+  all options) in-process (Django's test client) and through gunicorn (1 worker), against the
+  same aggregate as one raw SQL query run by psycopg on its own connection with the app's
+  session options: online votes and current paper counts grouped per option, joined to the
+  options, the first page by total. Ours also computes ranks, ties and the sums over all
+  options; the ratio says what that and the framework cost.
+- closed project page at the same size: status and server time (in-process).
+- project page HTML of a small project (4 proposals, closed, results shown) vs `/api/health/`
+  (no database, no template), both through gunicorn, sequential requests on new connections.
+
+Every comparison is taken in turns (A B A B …, the same warm-up and repetitions for every side)
+and reported as the median of the per-turn ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import psycopg
+
+from bench.common import bench_database_url, gunicorn, setup_django
+from bench.data import (
+    fill_project,
+    http_get,
+    interleaved_times,
+    load_average,
+    median_ratio,
+    ms,
+    raw_conninfo,
+)
+
+DATABASE = "mitmachkarte_bench_results"
+SLUG, SMALL = "results", "small"
+TARGET_RESULTS = 1.5  # results API / raw aggregate
+TARGET_RESULTS_SECONDS = 2.0
+TARGET_PAGE_SECONDS = 1.0  # the closed project's page at a million proposals
+TARGET_PAGE_VS_NOOP = 0.2  # pages/s vs no-op requests/s
+
+# The first page of the ranking as one plain aggregate: what any hand-written query would do.
+RAW_AGGREGATE = """
+SELECT p.id, p.title, COALESCE(o.n, 0), COALESCE(pa.n, 0),
+       COALESCE(o.n, 0) + COALESCE(pa.n, 0) AS total
+FROM proposals_proposal p
+LEFT JOIN (SELECT proposal_id, SUM(weight) AS n FROM proposals_vote
+           WHERE project_id = %(project)s GROUP BY proposal_id) o ON o.proposal_id = p.id
+LEFT JOIN (SELECT c.proposal_id, SUM(c.votes) AS n
+           FROM proposals_papertallycount c JOIN proposals_papertally t ON t.id = c.tally_id
+           WHERE t.project_id = %(project)s
+             AND NOT EXISTS (SELECT 1 FROM proposals_papertally s WHERE s.supersedes_id = t.id)
+           GROUP BY c.proposal_id) pa ON pa.proposal_id = p.id
+WHERE p.project_id = %(project)s AND p.visibility = 'published'
+ORDER BY total DESC, p.title, p.id
+LIMIT %(limit)s
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="bench.results")
+    parser.add_argument("--proposals", type=int, default=1_000_000)
+    parser.add_argument("--votes", type=int, default=200_000)
+    parser.add_argument("--repeats", type=int, default=5, help="pairs of each comparison")
+    parser.add_argument("--page-requests", type=int, default=20, help="requests per turn")
+    args, _ = parser.parse_known_args()
+
+    database_url = bench_database_url(DATABASE)
+    setup_django(database_url)
+    from django.test import Client
+
+    project, seconds = fill_project(SLUG, proposals=args.proposals, votes=args.votes)
+    small, _small_s = fill_project(SMALL, proposals=4, votes=12)
+    print(
+        f"results: generated {args.proposals} proposals, {args.votes} votes in {seconds:.1f} s "
+        f"(generate_load); load average {load_average()}"
+    )
+    api_path = f"/api/v1/projects/{SLUG}/results/"
+    client = Client(HTTP_HOST="127.0.0.1")  # an allowed host of the bench settings
+
+    first = client.get(api_path)
+    if first.status_code != 200:
+        raise SystemExit(f"results: the results API answered {first.status_code}")
+    limit = len(first.json()["options"])
+
+    # The closed project's page at this size: one request, timed in-process (server time).
+    started = time.perf_counter()
+    page = client.get(project.get_absolute_url())
+    page_s = time.perf_counter() - started
+    print(
+        f"results: closed project page at {args.proposals} proposals: {page.status_code}, "
+        f"{len(page.content) / 1e3:.0f} kB, server time {ms(page_s)} "
+        f"(target 200 in < {TARGET_PAGE_SECONDS:.0f} s: "
+        f"{'met' if page.status_code == 200 and page_s < TARGET_PAGE_SECONDS else 'NOT met'})"
+    )
+
+    with (
+        psycopg.connect(raw_conninfo(database_url)) as raw_conn,
+        gunicorn(database_url, workers=1) as url,
+    ):
+
+        def raw() -> None:
+            with raw_conn.cursor() as cursor:
+                cursor.execute(RAW_AGGREGATE, {"project": project.pk, "limit": limit})
+                cursor.fetchall()
+            raw_conn.rollback()
+
+        def over_http() -> None:
+            status, _size = http_get(url + api_path)
+            if status != 200:
+                raise SystemExit(f"results: over HTTP the results API answered {status}")
+
+        times = interleaved_times(
+            {"raw": raw, "django": lambda: client.get(api_path), "http": over_http},
+            args.repeats,
+            warmup=1,
+        )
+
+        page_path = small.get_absolute_url()
+        n = args.page_requests
+
+        def pages() -> None:
+            for _ in range(n):
+                status, _size = http_get(url + page_path)
+                if status != 200:
+                    raise SystemExit(f"results: the project page answered {status}")
+
+        def noops() -> None:
+            for _ in range(n):
+                http_get(url + "/api/health/")
+
+        page_times = interleaved_times({"page": pages, "noop": noops}, args.repeats, warmup=1)
+        _status, page_size = http_get(url + page_path)
+
+    raw_s, django_s, http_s = (statistics.median(times[k]) for k in ("raw", "django", "http"))
+    print(
+        f"results: results API (first {limit} options, sums over all) at {args.proposals} "
+        f"proposals, median of {args.repeats} turns: raw aggregate (psycopg) {ms(raw_s)}, "
+        f"in-process (Django test client) {ms(django_s)}, HTTP (gunicorn, 1 worker) {ms(http_s)}"
+    )
+    in_process_ratio = median_ratio(times, "django", "raw")
+    http_ratio = median_ratio(times, "http", "raw")
+    print(f"results: in-process/raw aggregate -> ratio {in_process_ratio:.2f}")
+    print(f"results: HTTP/raw aggregate -> ratio {http_ratio:.2f}")
+    met = http_ratio <= TARGET_RESULTS and max(times["http"]) < TARGET_RESULTS_SECONDS
+    print(
+        f"results: target <= {TARGET_RESULTS}x of the raw aggregate and 200 in "
+        f"< {TARGET_RESULTS_SECONDS:.0f} s over HTTP: {'met' if met else 'NOT met'}"
+    )
+    page_rate = n / statistics.median(page_times["page"])
+    noop_rate = n / statistics.median(page_times["noop"])
+    page_ratio = 1 / median_ratio(page_times, "page", "noop")  # a rate is the inverse of a time
+    page_met = "met" if page_ratio >= TARGET_PAGE_VS_NOOP else "NOT met"
+    print(
+        f"results: small project page ({page_size / 1e3:.0f} kB HTML) {page_rate:.0f} pages/s vs "
+        f"bare no-op {noop_rate:.0f} req/s (gunicorn, 1 worker, {n} sequential requests per "
+        f"turn, median of {args.repeats} turns) -> ratio {page_ratio:.3f} "
+        f"(target >= {TARGET_PAGE_VS_NOOP}: {page_met})"
+    )
+
+
+if __name__ == "__main__":
+    main()
