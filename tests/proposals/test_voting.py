@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import F, Sum
 
-from accounts.models import RateCounter
+from infra.models import RateCounter
 from audit.models import AuditEntry
 from proposals import rules
 from proposals.models import PaperTally, Project, Proposal, Vote, VotingMode
