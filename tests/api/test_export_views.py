@@ -137,8 +137,12 @@ def test_downloads_are_audited(client, gis_staff, data):
     from audit.models import AuditEntry
 
     client.force_login(gis_staff)
-    body(client.get(url("sites.gpkg", srid="25832")))
-    body(client.get(url("proposals.geojson", project="stadtraum")))
+    for name, query in (
+        ("sites.gpkg", {"srid": "25832"}),
+        ("proposals.geojson", {"project": "stadtraum"}),
+    ):
+        # Read to the end without `body()`: its close() would end the test's connection.
+        assert b"".join(client.get(url(name, **query)).streaming_content)
     assert client.get(url("proposals.geojson", srid="3857")).status_code == 400
     sites, proposals = AuditEntry.objects.filter(action="export").order_by("pk")
     assert (sites.actor, sites.object_type) == (gis_staff, "export.sites")
