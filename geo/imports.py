@@ -470,7 +470,7 @@ def storage_geometry(
     geometry.set_measured(False)
     x1, y1, x2, y2 = geometry.extent
     if not all(math.isfinite(v) for v in (x1, y1, x2, y2)):
-        raise FeatureRefused(field_name, _("The coordinates must be finite numbers."))
+        raise FeatureRefused(field_name, _("The file's coordinates must be finite numbers."))
     limit = 360.0 if srs.geographic else _MAX_PROJECTED
     if max(abs(x1), abs(x2), abs(y1), abs(y2)) > limit:
         raise FeatureRefused(

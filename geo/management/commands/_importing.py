@@ -64,14 +64,12 @@ def command_actor(name: str | None) -> tuple[Any, str]:
     except (KeyError, OSError):
         system_user = "?"
     if not name:
-        return None, _("system user %(name)s") % {"name": system_user}
+        # Words of the audit log's data, not of a page: not translated.
+        return None, f"system user {system_user}"
     user = get_user_model().objects.filter(Q(username=name) | Q(email__iexact=name)).first()
     if user is None:
         raise CommandError(_("There is no account %(name)r (--user).") % {"name": name})
-    return user, _("account %(name)s, system user %(system)s") % {
-        "name": user.get_username(),
-        "system": system_user,
-    }
+    return user, f"account {user.get_username()}, system user {system_user}"
 
 
 def progress_factory(command: BaseCommand, options: dict[str, Any]) -> Any:
