@@ -432,9 +432,15 @@ def _unreadable(file: Path, messages: list[str]) -> str:
             "path": file,
             "error": _last(messages),
         }
+    if messages:
+        return _(
+            "GDAL cannot read %(path)s (%(error)s). Is it a GeoJSON, GeoPackage, Shapefile or "
+            "CSV file?"
+        ) % {"path": file, "error": messages[-1]}
     return _(
-        "GDAL cannot read %(path)s (%(error)s). Is it a GeoJSON, GeoPackage, Shapefile or CSV file?"
-    ) % {"path": file, "error": _last(messages)}
+        "GDAL cannot read %(path)s: it is no GeoJSON, GeoPackage, Shapefile or CSV file GDAL "
+        "recognises."
+    ) % {"path": file}
 
 
 def _last(messages: Sequence[str]) -> str:

@@ -213,7 +213,11 @@ def _save(
     slug = text(values.get(columns.slug)) if columns.slug else ""
     site = Site.objects.filter(external_id=ext_id).first() if ext_id else None
     if site is None and slug:
-        site = Site.objects.filter(slug=slug).first()
+        # By slug only a site the file's external id cannot contradict: one with another
+        # external id is another site, and the slug then collides (refused, not merged).
+        candidate = Site.objects.filter(slug=slug).first()
+        if candidate is not None and not (ext_id and candidate.external_id):
+            site = candidate
 
     errors: dict[str, str] = {}
     name = text(values.get(columns.name)) or (site.name if site else "")

@@ -408,3 +408,16 @@ def test_a_site_without_external_id_is_found_by_its_slug(sites, tmp_path):
     assert json.loads(Site.objects.get(slug="schillerplatz").location.geojson)["coordinates"] == (
         pytest.approx([7.7706, 49.4441])
     )
+
+
+def test_a_slug_never_merges_two_sites_with_different_external_ids(sites, tmp_path):
+    path = write_geojson(
+        tmp_path / "s.geojson",
+        feature(point(7.7685, 49.4450), external_id="NEU", slug="stiftsplatz", name="Andere",
+                kind="lot"),
+    )  # fmt: skip
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 of 1 features were refused"):
+        call_command("import_sites", str(path), stdout=io.StringIO(), stderr=err)
+    assert "feature 1 (id 'NEU'): slug: " in err.getvalue()
+    assert Site.objects.get(slug="stiftsplatz").external_id == "S-1"
