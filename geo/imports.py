@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime
 import getpass
+import io
 import json
 import logging
 import math
@@ -236,7 +237,8 @@ def read_layers(path: str | Path, *, srid: int | None = None) -> dict[str, Sourc
         return {file.stem: _read_csv(file, srid)}
     name = _zip_target(file) if file.suffix.lower() == ".zip" else str(file)
     if file.suffix.lower() != ".zip":
-        _refuse_truncated(file.read_bytes()[:100], file.stat().st_size, file)
+        with file.open("rb") as opened:
+            _refuse_truncated(opened.read(100), file.stat().st_size, file)
     with gdal_messages() as messages:
         try:
             datasource = DataSource(name)
@@ -316,8 +318,10 @@ def _read_csv(file: Path, srid: int | None) -> SourceLayer:
     except UnicodeDecodeError:
         raise ImportFileError(_("%(path)s is not UTF-8 text.") % {"path": file}) from None
     try:
-        rows = list(csv.DictReader(text.splitlines()))
-        fields = list(rows[0].keys()) if rows else []
+        # Not split into lines first: a quoted value may hold line breaks.
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = list(reader)
+        fields = list(reader.fieldnames or [])
     except csv.Error as error:
         raise ImportFileError(
             _("%(path)s is not a readable CSV file: %(error)s") % {"path": file, "error": error}

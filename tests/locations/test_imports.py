@@ -233,7 +233,7 @@ def sites(city):
         site_save(
             name="Brache „Nord“", kind=Site.Kind.LOT,
             outline=box(7.760, 49.440, 7.762, 49.441), external_id="S-2",
-            description="Ehemaliges Gelände",
+            description="Ehemaliges Gelände,\n„mit Altlasten“",  # a line break, a comma
         ),
     ]  # fmt: skip
 
