@@ -220,7 +220,11 @@ def _save(
             site = candidate
 
     errors: dict[str, str] = {}
-    name = text(values.get(columns.name)) or (site.name if site else "")
+    name = text(values.get(columns.name))
+    if site is not None and (
+        not name or same_text(site.name, name, width=source.widths.get(columns.name))
+    ):
+        name = site.name
     gather(errors, lambda: required_text(name, "name", _("The name is missing.")))
     kind = gather(errors, lambda: _kind(values, columns, fields, site))
     approximate = gather(

@@ -20,11 +20,12 @@ SHAPEFILE_NAMES = {
 NUMERIC = frozenset({"id", "vote_count", "comment_count", "is_option"})
 
 
-def public_proposal_rows(project: Project | None) -> tuple[QuerySet[Proposal], FeatureSpec]:
+def exported_proposal_rows(project: Project | None) -> tuple[QuerySet[Proposal], FeatureSpec]:
     """The proposals an export may carry and their properties.
 
-    Today's rule, moved here unchanged from `geo/exports.py`; when the one public proposal row
-    (issue 9, item 3) exists, this function is the single place to point at it.
+    Today's rows and SQL, moved here unchanged from `geo/exports.py`. When the one public
+    proposal row exists (`proposals/features.py`, issue 9 item 3), this function is the single
+    place of the exports to point at it; everything else here only registers the data set.
     """
     # What the public sees, and nothing more: published proposals of published projects.
     proposals = with_counts(proposals_visible_to(AnonymousUser(), project=project))
@@ -53,7 +54,7 @@ def public_proposal_rows(project: Project | None) -> tuple[QuerySet[Proposal], F
 def proposal_layers(options: ExportOptions) -> Sequence[ExportLayer]:
     project = options.project.subject if options.project else None
     assert project is None or isinstance(project, Project)  # noqa: S101 - our own lookup made it
-    rows, spec = public_proposal_rows(project)
+    rows, spec = exported_proposal_rows(project)
     return [ExportLayer("proposals", rows, spec, "POINT", NUMERIC)]
 
 
