@@ -424,7 +424,11 @@ def _unreadable(file: Path, messages: list[str]) -> str:
         try:
             json.loads(text)
         except json.JSONDecodeError as error:
-            if error.pos >= len(text):  # it stopped at the end: more was to come
+            # It stopped at the end (more was to come), or inside a string that never closes.
+            unterminated = error.msg.startswith("Unterminated string") and (
+                '"' not in text[error.pos + 1 :]
+            )
+            if error.pos >= len(text) or unterminated:
                 return _(
                     "%(path)s is truncated: its JSON ends before the document does "
                     "(after %(size)d bytes)."

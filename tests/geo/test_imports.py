@@ -283,3 +283,19 @@ def test_districts_export_round_trip(tmp_path):
     out, _err = run("import_areas", str(target), *DISTRICT)
     assert "1 unchanged" in out
     assert list(Area.objects.order_by("pk").values()) == before
+
+
+def test_gdal_messages_are_not_printed_beside_ours(tmp_path):
+    """Django logs GDAL's errors (printed in debug mode); our message says it once, clearly."""
+    path = tmp_path / "cut.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "geo')
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DJANGO_DEBUG": "true"}
+    result = subprocess.run(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "import_areas", str(path),
+         "--kind", "district", "--skip-checks"],
+        capture_output=True, text=True, env=env, cwd=settings.BASE_DIR,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.count("cut.geojson") == 1
+    assert "truncated" in result.stderr or "abgeschnitten" in result.stderr
+    assert "GDAL_ERROR" not in result.stderr and "Failed to read GeoJSON" not in result.stderr
