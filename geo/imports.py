@@ -816,12 +816,14 @@ def import_areas(
     source_srid: int | None = None,
     source_name: str = "",
     is_approximate: bool = False,
+    clear_empty: bool = False,
     dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Callable[[int], Progress] | None = None,
     actor: Any = None,
 ) -> ImportReport:
-    """Create or update (by external id) one area of `kind` per polygon feature.
+    """Create or update (by external id, else by an export's slug) one area of `kind` per
+    polygon feature. A value the file does not give is kept unless `clear_empty`.
 
     Districts must lie within the city boundary (plus the margin setting).
     """
@@ -834,12 +836,15 @@ def import_areas(
     id_field = (
         source.field(*_AREA_ALIASES["external_id"]) if fields.id == AreaFields.id else fields.id
     )
-    require_fields(source, {"--id-field": id_field or fields.id, "--name-field": fields.name})
+    slug_field = source.field("slug")  # an export's own: finds an area without external id
+    if id_field is None and slug_field is None:
+        require_fields(source, {"--id-field": fields.id})
+    require_fields(source, {"--name-field": fields.name})
     has_population = fields.population in source.fields
     approx_field = source.field(*_AREA_ALIASES["is_approximate"])
     limit = CityLimit.load() if kind == Area.Kind.DISTRICT else CityLimit(None, 0)
 
-    def save(feature: SourceFeature, key: str) -> tuple[Outcome, tuple[str, ...]]:
+    def save(feature: SourceFeature, _key: str) -> tuple[Outcome, tuple[str, ...]]:
         values = feature.values
         errors: dict[str, str] = {}
         name = gather(
@@ -857,12 +862,18 @@ def import_areas(
         geometry = gather(errors, lambda: _area_geometry(feature, source.srs, limit))
         if errors:
             raise ValidationError(errors)
-        existing = Area.objects.filter(external_id=key).first()
+        existing = _existing_area(values, id_field, slug_field)
         name = cast(str, name)  # set: `errors` would have said otherwise
+        if existing is not None and population is None and not clear_empty:
+            population = existing.population  # the file does not say: kept
+        ext_id = external_id(values.get(id_field)) if id_field else None
+        if existing is not None and ext_id is None and not clear_empty:
+            ext_id = existing.external_id
         wanted = {
             "name": name,
             "kind": kind,
             "population": population,
+            "external_id": ext_id,
             "source": source_name or (existing.source if existing else ""),
             "is_approximate": bool(
                 is_approximate or (approximate if approximate is not None else
@@ -884,7 +895,7 @@ def import_areas(
             if existing and "geometry" not in changed
             else cast(GEOSGeometry, geometry),
             population=population,
-            external_id=key,
+            external_id=ext_id,
             source=cast(str, wanted["source"]),
             is_approximate=cast(bool, wanted["is_approximate"]),
         )
@@ -892,7 +903,11 @@ def import_areas(
 
     report = run_import(
         source.features,
-        key_of=lambda feature: external_id(feature.values.get(id_field or fields.id)),
+        key_of=lambda feature: (
+            (external_id(feature.values.get(id_field)) if id_field else None)
+            or (text(feature.values.get(slug_field)) if slug_field else None)
+            or None
+        ),
         save=save,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
@@ -902,6 +917,18 @@ def import_areas(
         report.warnings.append(no_city_warning())
     log_import(report, kind=f"areas.{kind}", path=path, actor=actor, dry_run=dry_run)
     return report
+
+
+def _existing_area(
+    values: Mapping[str, Any], id_field: str | None, slug_field: str | None
+) -> Area | None:
+    ext_id = external_id(values.get(id_field)) if id_field else None
+    if ext_id is not None and (area := Area.objects.filter(external_id=ext_id).first()):
+        return area
+    slug = text(values.get(slug_field)) if slug_field else ""
+    area = Area.objects.filter(slug=slug).first() if slug else None
+    # By slug only an area the file's external id cannot contradict.
+    return area if area is not None and not (ext_id and area.external_id) else None
 
 
 def _area_geometry(

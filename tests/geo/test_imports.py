@@ -299,3 +299,20 @@ def test_gdal_messages_are_not_printed_beside_ours(tmp_path):
     assert result.stderr.count("cut.geojson") == 1
     assert "truncated" in result.stderr or "abgeschnitten" in result.stderr
     assert "GDAL_ERROR" not in result.stderr and "Failed to read GeoJSON" not in result.stderr
+
+
+def test_a_district_without_external_id_is_found_by_its_slug_and_keeps_what_is_not_given(
+    tmp_path,
+):
+    AreaFactory(name="Kaiserslautern", kind=Area.Kind.CITY, geometry=CITY)
+    west = AreaFactory(name="West", slug="west", geometry=box(7.74, 49.43, 7.765, 49.45),
+                       population=9000)  # fmt: skip
+    path = write_geojson(
+        tmp_path / "d.geojson",
+        feature(rectangle(7.74, 49.43, 7.765, 49.45), slug="west", name="West (neu)"),
+    )
+    out, _err = run("import_areas", str(path), *DISTRICT)
+    assert "feature 1 (id 'west'): updated name" in out
+    west.refresh_from_db()
+    assert (west.name, west.population, west.external_id) == ("West (neu)", 9000, None)
+    assert Area.objects.filter(kind=Area.Kind.DISTRICT).count() == 1

@@ -33,6 +33,12 @@ def add_common_arguments(parser: CommandParser) -> None:
         "--approximate", action="store_true", help="Mark the geometry as approximate, not official."
     )
     parser.add_argument(
+        "--clear-empty",
+        action="store_true",
+        help="An empty value in the file clears the stored one. Without it, empty values and "
+        "absent columns change nothing.",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="Check every feature against the database, store nothing.",

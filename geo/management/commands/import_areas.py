@@ -48,6 +48,7 @@ class Command(BaseCommand):
                     source_srid=options["srid"],
                     source_name=options["source"],
                     is_approximate=options["approximate"],
+                    clear_empty=options["clear_empty"],
                     dry_run=options["dry_run"],
                     skip_invalid=options["skip_invalid"],
                     progress=progress_factory(self, options),

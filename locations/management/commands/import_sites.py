@@ -37,12 +37,6 @@ class Command(BaseCommand):
             "--default-kind", choices=Site.Kind.values, help="Kind for features without one."
         )
         parser.add_argument("--description-field", default="description")
-        parser.add_argument(
-            "--clear-empty",
-            action="store_true",
-            help="An empty value in the file clears the stored one (description, external id, "
-            "outline, attributes). Without it, empty values and absent columns change nothing.",
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         fields = SiteFields(
