@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from audit.services import log_event
 from geo.crs import METRIC_SRID, STORAGE_SRID
 from geo.geojson import DEFAULT_PRECISION, FeatureSpec, collection_chunks, iter_features
+from geo.models import Area
 
 FORMATS = ("geojson", "gpkg", "csv", "shp")
 SRIDS = (STORAGE_SRID, METRIC_SRID)
@@ -362,8 +363,6 @@ def _batched(texts: Iterable[str], size: int) -> Iterator[str]:
 
 
 def _district_layers(options: ExportOptions) -> Sequence[ExportLayer]:
-    from geo.models import Area  # models load after the registry, at `ready()`
-
     areas = Area.objects.filter(kind=Area.Kind.DISTRICT).order_by("pk")
     if options.project is not None and options.project.perimeter is not None:
         areas = areas.filter(geometry__intersects=options.project.perimeter)
