@@ -355,9 +355,8 @@ def _proposal_page(
 ) -> HttpResponse:
     user = request.user
     project = proposal.project
-    comments = Comment.objects.filter(proposal=proposal, is_hidden=False).select_related(
-        "author__profile"
-    )
+    # Hidden ones too: a hidden comment others replied to leaves a note, and the replies stay.
+    comments = Comment.objects.filter(proposal=proposal).select_related("author__profile")
     tree = _comment_tree(comments)
     may_comment = rules.may_comment(user, proposal)
     ballot = Ballot.of(user, project)
@@ -584,15 +583,18 @@ def _reply_parent(form: CommentForm | None, tree: list[dict[str, Any]]) -> int |
 
 
 def _comment_tree(comments: Any) -> list[dict[str, Any]]:
-    """Top-level comments with their replies nested; replies to hidden comments stay hidden too."""
+    """Top-level comments with their replies nested. Moderation hides exactly one comment: a
+    hidden reply goes; a hidden comment others replied to stays as a note (its text never
+    shown) above their replies, which count and show as everywhere else."""
     children: dict[int | None, list[Comment]] = defaultdict(list)
     for comment in comments:
-        children[comment.parent_id].append(comment)
+        if comment.parent_id is None or not comment.is_hidden:
+            children[comment.parent_id].append(comment)
 
     def node(comment: Comment) -> dict[str, Any]:
         return {"comment": comment, "replies": [node(c) for c in children.get(comment.pk, [])]}
 
-    return [node(c) for c in children.get(None, [])]
+    return [node(c) for c in children.get(None, []) if not c.is_hidden or children.get(c.pk)]
 
 
 def _query_without_page(request: HttpRequest) -> str:

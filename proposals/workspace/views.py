@@ -12,13 +12,21 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.gis.db.models import Extent
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.ratelimit import limit
@@ -176,13 +184,51 @@ def _invalid(request: HttpRequest, proposal: Proposal, name: str, form: Any) -> 
     return render(request, "workspace/review.html", context, status=400)
 
 
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    """A service's field errors onto the form, codes kept; unknown fields become form errors."""
+# Service fields that are not form fields, named for the person reading the error.
+SERVICE_FIELDS = {
+    "counts": gettext_lazy("Votes per option"),
+    "source": gettext_lazy("Proposal"),
+    "comment": gettext_lazy("Comment"),
+    "proposal": gettext_lazy("Proposal"),
+}
+
+
+def _field_label(form: Any, field: str) -> str:
+    if field in form.fields:
+        return str(form.fields[field].label or field)
+    if field in SERVICE_FIELDS:
+        return str(SERVICE_FIELDS[field])
+    for model in (Proposal, Comment, PaperTally):
+        try:
+            model_field = model._meta.get_field(field)
+        except FieldDoesNotExist:
+            continue
+        return capfirst(str(getattr(model_field, "verbose_name", field)))
+    return field
+
+
+def _apply_errors(form: Any, exc: ValidationError, about: str = "") -> None:
+    """A service's field errors onto the form, codes kept. An error of a field the form does
+    not show (or, with `about`, of another object than the form's) becomes a form error that
+    names the field and the object, so no message stands there without saying what it is about.
+    """
+    prefix = f"{about}, " if about else ""
     if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
+        form.add_error(None, [ValidationError(prefix + m) for m in exc.messages] if about else exc)
         return
     for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
+        if field in form.fields and not about:
+            form.add_error(field, errors)
+            continue
+        label = "" if field == NON_FIELD_ERRORS else f"{_field_label(form, field)}: "
+        form.add_error(
+            None,
+            [
+                ValidationError(f"{prefix}{label}{message}", code=error.code)
+                for error in errors
+                for message in error.messages
+            ],
+        )
 
 
 def _back(proposal: Proposal) -> HttpResponseRedirect:
@@ -252,12 +298,19 @@ def comment_moderate(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            # Shown at the proposal's moderation form: the message says which comment it is.
+            _apply_errors(form, exc, about=_("Comment #%(id)d") % {"id": comment.pk})
         else:
             messages.success(request, _("Moderation saved."))
             return HttpResponseRedirect(
                 _next(request) or reverse("proposals:workspace:review", args=[comment.proposal_id])
             )
+    else:
+        # Not next to the proposal's own fields: as form errors naming the comment.
+        errors = ValidationError(form.errors.as_data())
+        form = ModerationForm()
+        form.cleaned_data, form._errors = {}, ErrorDict()  # an empty form that holds errors
+        _apply_errors(form, errors, about=_("Comment #%(id)d") % {"id": comment.pk})
     proposal = _get_proposal(comment.proposal_id)
     return _invalid(request, proposal, "moderation_form", form)
 
@@ -495,6 +548,7 @@ def tallies(request: HttpRequest, slug: str) -> HttpResponse:
                     counts=form.counts(),
                     supersedes=data["supersedes"],
                     correction_reason=data["correction_reason"],
+                    separate_count=data["separate_count"],
                 )
             except ValidationError as exc:
                 _apply_errors(form, exc)

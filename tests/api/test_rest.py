@@ -718,6 +718,7 @@ def test_comments_list_shows_visible_comments_with_display_names(client):
         "proposal": proposal.pk,
         "parent": None,
         "author": "Anna aus der Altstadt",
+        "is_official": False,
         "body": "Super",
         "created_at": page["results"][0]["created_at"],
     }

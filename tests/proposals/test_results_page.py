@@ -1,6 +1,6 @@
 """Results on the project page: when they are public, what they show, and nothing more."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone, translation
@@ -59,7 +59,7 @@ def test_results_sum_paper_and_online_and_mark_ties(client):
         project=project,
         event_name="Lautern blüht auf",
         place="Stiftsplatz",
-        event_date=date(2026, 4, 2),
+        event_date=timezone.localdate(),
         ballots=5,
         counted_by="Team",
         counts={a.pk: 1, b.pk: 2},

@@ -1,11 +1,12 @@
 """Voting modes, the voting window, paper tallies and results."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from proposals.models import PaperTally, Project, Proposal, Vote, VotingMode
@@ -161,7 +162,7 @@ def record(planner, project, counts, ballots=10, **kwargs) -> PaperTally:
         project=project,
         event_name="Lautern blüht auf",
         place="Stiftsplatz",
-        event_date=date(2026, 4, 2),
+        event_date=timezone.localdate(),
         ballots=ballots,
         counted_by="Team herzlich digital",
         counts=counts,
