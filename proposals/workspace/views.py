@@ -20,7 +20,6 @@ from django.core.exceptions import (
 )
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -309,7 +308,7 @@ def comment_moderate(request: HttpRequest, pk: int) -> HttpResponse:
         # Not next to the proposal's own fields: as form errors naming the comment.
         errors = ValidationError(form.errors.as_data())
         form = ModerationForm()
-        form.cleaned_data, form._errors = {}, ErrorDict()  # an empty form that holds errors
+        form.cleaned_data = {}  # an empty, unbound form that can still hold errors
         _apply_errors(form, errors, about=_("Comment #%(id)d") % {"id": comment.pk})
     proposal = _get_proposal(comment.proposal_id)
     return _invalid(request, proposal, "moderation_form", form)
