@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry, WKTWriter
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -66,6 +66,10 @@ def site_save(
     return site
 
 
+# Coordinates to about a centimetre, so that the widget's round trip shows as no change.
+_WKT = WKTWriter(trim=True, precision=7)
+
+
 def _snapshot(site: Site) -> dict[str, Any]:
     """A site's fields as JSON values for the audit log."""
     return {
@@ -73,8 +77,9 @@ def _snapshot(site: Site) -> dict[str, Any]:
         "slug": site.slug,
         "kind": site.kind,
         "description": site.description,
-        "location": [site.location.x, site.location.y],
-        "outline": site.outline.geojson if site.outline is not None else None,
+        # Rounded to about a centimetre: the map widget's round trip through EPSG:3857 is no edit.
+        "location": [round(site.location.x, 7), round(site.location.y, 7)],
+        "outline": _WKT.write(site.outline).decode() if site.outline is not None else None,
         "district": site.district_id,
         "is_approximate": site.is_approximate,
         "attributes": site.attributes,

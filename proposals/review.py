@@ -214,7 +214,8 @@ def _proposal_snapshot(proposal: Proposal) -> dict[str, Any]:
         "title": proposal.title,
         "description": proposal.description,
         "category": proposal.category_id,
-        "location": [proposal.location.x, proposal.location.y],
+        # Rounded to about a centimetre: the map widget's round trip through EPSG:3857 is no edit.
+        "location": [round(proposal.location.x, 7), round(proposal.location.y, 7)],
     }
 
 
