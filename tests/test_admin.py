@@ -475,3 +475,26 @@ def test_site_edits_in_the_admin_are_audited(admin_client: Any) -> None:
     entry = AuditEntry.objects.get(action="site.update")
     assert entry.actor is not None and entry.actor.username == "chef"
     assert (entry.before, entry.after) == ({"name": "Alter Name"}, {"name": "Neuer Name"})
+
+
+def test_a_project_set_up_in_the_admin_is_created_by_the_service_and_audited(
+    admin_client: Any,
+) -> None:
+    template = ProjectFactory.build(slug="neu", title="Neues Projekt", office="Referat 61")
+    data = project_form(template)
+    data.update(
+        {
+            "categories-TOTAL_FORMS": "1",
+            "categories-0-name": "Kultur",
+            "categories-0-slug": "kultur",
+            "categories-0-color": "#1f6f8b",
+            "categories-0-position": "0",
+        }
+    )
+    response = admin_client.post(reverse("admin:proposals_project_add"), data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    project = Project.objects.get(slug="neu")
+    assert project.office == "Referat 61"
+    assert list(project.categories.values_list("name", flat=True)) == ["Kultur"]
+    entry = AuditEntry.objects.get(action="project.create")
+    assert entry.object_id == str(project.pk) and entry.after["title"] == "Neues Projekt"
