@@ -331,18 +331,19 @@ class CommentNode:
 
 
 def comment_tree(proposal: Proposal) -> list[CommentNode]:
-    """The visible comments, top level first with their replies nested, in one query.
+    """The comments, top level first with their replies nested, in one query.
 
-    A reply to a hidden comment stays hidden too: it is reached only through its parent.
+    Moderation hides exactly one comment: a hidden reply goes; a hidden comment others replied
+    to stays as a note (its text never shown) above their replies, which count and show as
+    everywhere else.
     """
-    comments = Comment.objects.filter(proposal=proposal, is_hidden=False).select_related(
-        "author__profile"
-    )
+    comments = Comment.objects.filter(proposal=proposal).select_related("author__profile")
     children: dict[int | None, list[Comment]] = {}
     for comment in comments:
-        children.setdefault(comment.parent_id, []).append(comment)
+        if comment.parent_id is None or not comment.is_hidden:
+            children.setdefault(comment.parent_id, []).append(comment)
 
     def node(comment: Comment) -> CommentNode:
         return CommentNode(comment, [node(c) for c in children.get(comment.pk, [])])
 
-    return [node(c) for c in children.get(None, [])]
+    return [node(c) for c in children.get(None, []) if not c.is_hidden or children.get(c.pk)]

@@ -1,6 +1,6 @@
 """Voting modes, the voting window, paper tallies and results."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,6 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import F, Sum
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from infra.models import RateCounter
@@ -166,7 +167,7 @@ def record(planner, project, counts, ballots=10, **kwargs) -> PaperTally:
         project=project,
         event_name="Lautern blüht auf",
         place="Stiftsplatz",
-        event_date=date(2026, 4, 2),
+        event_date=timezone.localdate(),
         ballots=ballots,
         counted_by="Team herzlich digital",
         counts=counts,
