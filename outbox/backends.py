@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
 
 from outbox.messages import message_to_dict
+from outbox.models import QueuedMail
 from outbox.tasks import send_email
 
 
@@ -18,8 +20,15 @@ class QueuedEmailBackend(BaseEmailBackend):
         for message in email_messages:
             if not message.recipients():
                 continue
-            # procrastinate's Django connector inserts the job through Django's connection:
-            # inside a transaction it is rolled back with it, so nothing unsaved is announced.
-            send_email.defer(message=message_to_dict(message))
+            # The row and the job are written through Django's connection (procrastinate's
+            # Django connector): inside a transaction they are rolled back with it, so
+            # nothing unsaved is ever announced.
+            with transaction.atomic():
+                mail = QueuedMail.objects.create(
+                    recipients=", ".join(message.recipients()),
+                    subject=str(message.subject),
+                    message=message_to_dict(message),
+                )
+                send_email.defer(mail_id=mail.pk)
             queued += 1
         return queued

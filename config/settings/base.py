@@ -279,7 +279,24 @@ if env_bool("EMAIL_QUEUE", default=not DEBUG):
     EMAIL_BACKEND = "outbox.backends.QueuedEmailBackend"
 # A stalled mail server holds one worker thread this long, never a request.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
-EMAIL_QUEUE_MAX_ATTEMPTS = env_int("EMAIL_QUEUE_MAX_ATTEMPTS", 11)
+EMAIL_QUEUE_RETRIES = env_int("EMAIL_QUEUE_RETRIES", 10)
 EMAIL_QUEUE_RETRY_BASE = env_int("EMAIL_QUEUE_RETRY_BASE", 2)  # waits of base**n seconds
 PROCRASTINATE_DATABASE_ALIAS = "default"
 PROCRASTINATE_READONLY_MODELS = True
+
+# Read replicas (config/replicas.py): DATABASE_REPLICA_URLS, comma-separated postgis:// URLs of
+# streaming replicas. Read-only requests read from one of them; writes and a person's requests
+# for REPLICA_PIN_SECONDS after their own write use the primary; a replica that does not answer
+# (within 2 s) is skipped for REPLICA_RETRY_SECONDS.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 15)
+REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 10)
+for _n, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    _replica = dj_database_url.parse(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS must name PostGIS databases.")
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], "connect_timeout": 2}
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_n}"] = _replica
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
+    MIDDLEWARE.insert(0, "config.replicas.ReplicaMiddleware")
