@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make backup` / `make restore`: the whole database in PostgreSQL's custom format (pg_dump -Fc).
 # The database is DATABASE_URL's, else the project's own cluster. Extensions (PostGIS, pg_trgm)
-# are left out of the restore: they belong to the superuser and are already in every database
-# made from template1; everything else (tables, data, sequences, the job queue) is restored.
+# are left out of the restore (with PostGIS's spatial_ref_sys): they belong to the superuser and
+# are already in every database made from template1; everything else (tables, data, sequences,
+# the job queue) is restored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +30,10 @@ case "$cmd" in
   restore)
     [ -s "$file" ] || { echo "No backup at $file" >&2; exit 1; }
     list=$(mktemp); trap 'rm -f "$list"' EXIT
-    pg_restore --list "$file" | grep -v -E ' EXTENSION | COMMENT - EXTENSION ' > "$list"
+    # PostGIS's own table of coordinate systems comes with the extension, and only a superuser
+    # may write it: left out like the extensions themselves.
+    pg_restore --list "$file" \
+      | grep -v -E ' EXTENSION | COMMENT - EXTENSION | TABLE DATA public spatial_ref_sys ' > "$list"
     # One transaction: a restore that fails half-way leaves the database as it was.
     pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction \
       --exit-on-error --use-list="$list" --dbname="$url" "$file"
