@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
@@ -111,6 +112,13 @@ class ReplicaRouter:
         return db == PRIMARY
 
 
+def _request_finished(**kwargs: Any) -> None:
+    _state.set(None)
+
+
+request_finished.connect(_request_finished, dispatch_uid="mmk-replica-state")
+
+
 class ReplicaMiddleware:
     """Marks a request read-only (safe method, no recent write by this browser) and, after a
     write, sets the cookie that keeps this browser on the primary for REPLICA_PIN_SECONDS."""
@@ -121,11 +129,10 @@ class ReplicaMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         read_only = request.method in SAFE_METHODS and PIN_COOKIE not in request.COOKIES
         state = _RequestState(read_only=read_only)
-        token = _state.set(state)
-        try:
-            response = self.get_response(request)
-        finally:
-            _state.reset(token)
+        # Kept until the response is closed (request_finished): a streamed response runs its
+        # queries after this method has returned.
+        _state.set(state)
+        response = self.get_response(request)
         if request.method not in SAFE_METHODS or state.wrote:
             response.set_cookie(
                 PIN_COOKIE,

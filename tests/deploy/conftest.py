@@ -27,11 +27,24 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
+
+from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
 PASSWORD = "correct horse battery"  # the factories' password
+
+
+def production_user(**kwargs: Any) -> Any:
+    """An account that can sign in to the production settings, which know no MD5 hashes (the
+    test settings' fast hasher)."""
+    user = UserFactory(**kwargs)
+    hasher = PBKDF2PasswordHasher()
+    user.password = hasher.encode(PASSWORD, hasher.salt())
+    user.save(update_fields=["password"])
+    return user
 
 
 def free_port() -> int:
