@@ -4,8 +4,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
-# The project cluster's port (54329 unless taken; scripts/db.sh keeps the choice in var/pgport).
-export MMK_PGPORT ?= $(shell bash scripts/db.sh port)
+# The project cluster's port is scripts/db.sh's choice, kept in var/pgport where the settings
+# read it (MMK_PGPORT overrides). Not fixed here: `make db` may move it if another server took it.
 # The make targets serve development and tests; production sets its environment itself.
 export DJANGO_DEBUG ?= true
 HOST ?= 127.0.0.1
