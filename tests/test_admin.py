@@ -264,6 +264,8 @@ def test_gis_staff_see_in_the_admin_only_what_the_public_sees(client: Any, staff
     kept = CommentFactory(proposal=shown, body="Freundlich")
     removed = CommentFactory(proposal=shown, body="Beleidigend", is_hidden=True)
     on_pending = CommentFactory(proposal=pending, body="Zur wartenden Idee")
+    vote_shown = VoteFactory(proposal=shown)
+    vote_hidden = VoteFactory(proposal=hidden)
 
     def visible(user_role: str) -> dict[str, set[int]]:
         client.logout()
@@ -273,6 +275,7 @@ def test_gis_staff_see_in_the_admin_only_what_the_public_sees(client: Any, staff
             ("proposal", [shown, pending, hidden, in_draft]),
             ("comment", [kept, removed, on_pending]),
             ("project", [project, draft]),
+            ("vote", [vote_shown, vote_hidden]),
         ]:
             listing = client.get(reverse(f"admin:proposals_{model}_changelist"))
             assert listing.status_code == 200
@@ -291,11 +294,13 @@ def test_gis_staff_see_in_the_admin_only_what_the_public_sees(client: Any, staff
         "proposal": {shown.pk},
         "comment": {kept.pk},
         "project": {project.pk},
+        "vote": {vote_shown.pk},
     }
     assert visible(roles.PLANNER) == {
         "proposal": {shown.pk, pending.pk, hidden.pk, in_draft.pk},
         "comment": {kept.pk, removed.pk, on_pending.pk},
         "project": {project.pk, draft.pk},
+        "vote": {vote_shown.pk, vote_hidden.pk},
     }
 
 
