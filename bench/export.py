@@ -110,7 +110,9 @@ def _drfgis(slug: str) -> int:
     queryset, spec = dataset_source("proposals", Project.objects.get(slug=slug))
     # The export's columns, each read along the same path (null where a relation is empty).
     columns = {
-        name: serializers.ReadOnlyField(source=path.replace("__", "."), default=None)
+        name: serializers.ReadOnlyField(default=None)
+        if path == name
+        else serializers.ReadOnlyField(source=path.replace("__", "."), default=None)
         for name, path in spec.properties.items()
     }
     meta = type(

@@ -106,7 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="bench.votes")
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--options", type=int, default=20)
-    parser.add_argument("--block", type=int, default=400, help="requests per turn and side")
+    parser.add_argument("--block", type=int, default=250, help="requests per turn and side")
     parser.add_argument("--repeats", type=int, default=5, help="turns (pairs) per comparison")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=32)
