@@ -126,7 +126,7 @@ def current_tallies(project: Project) -> QuerySet[PaperTally]:
 
 
 # The ranking in one statement. Each table is read once: online votes and current paper counts
-# are summed per option (GROUP BY), not a subquery per row. The options with votes are found
+# are summed per option in one GROUP BY, not a subquery per row. The options with votes are found
 # from the votes alone (a vote or paper count belongs to an option of its own project; the few
 # options not published are left out), so no option row is read for the ranks and sums: they come
 # from a histogram of the totals (one row per distinct total). Only the options the page can
@@ -135,22 +135,23 @@ def current_tallies(project: Project) -> QuerySet[PaperTally]:
 # them (their branch's LIMIT is then above 0; at 0 PostgreSQL does not run it).
 # Paper counts only the current version of each tally (one no correction superseded).
 _RANKING_SQL = """
-WITH online AS (
-    SELECT proposal_id, SUM(weight) AS n
-    FROM proposals_vote WHERE project_id = %(project)s GROUP BY proposal_id
-), paper AS (
-    SELECT c.proposal_id, SUM(c.votes) AS n
-    FROM proposals_papertallycount c JOIN proposals_papertally t ON t.id = c.tally_id
-    WHERE t.project_id = %(project)s
-      AND NOT EXISTS (SELECT 1 FROM proposals_papertally s WHERE s.supersedes_id = t.id)
-    GROUP BY c.proposal_id
+WITH marks AS (
+    SELECT proposal_id, SUM(online) AS online, SUM(paper) AS paper
+    FROM (
+        SELECT proposal_id, weight AS online, 0 AS paper
+        FROM proposals_vote WHERE project_id = %(project)s
+        UNION ALL
+        SELECT c.proposal_id, 0, c.votes
+        FROM proposals_papertallycount c JOIN proposals_papertally t ON t.id = c.tally_id
+        WHERE t.project_id = %(project)s
+          AND NOT EXISTS (SELECT 1 FROM proposals_papertally s WHERE s.supersedes_id = t.id)
+    ) AS each_mark
+    GROUP BY proposal_id
 ), positive AS MATERIALIZED (
-    SELECT COALESCE(o.proposal_id, pa.proposal_id) AS id,
-           COALESCE(o.n, 0) AS online, COALESCE(pa.n, 0) AS paper,
-           COALESCE(o.n, 0) + COALESCE(pa.n, 0) AS total
-    FROM online o FULL JOIN paper pa ON pa.proposal_id = o.proposal_id
-    WHERE COALESCE(o.n, 0) + COALESCE(pa.n, 0) > 0
-      AND COALESCE(o.proposal_id, pa.proposal_id) NOT IN (
+    SELECT proposal_id AS id, online, paper, online + paper AS total
+    FROM marks
+    WHERE online + paper > 0
+      AND proposal_id NOT IN (
           SELECT id FROM proposals_proposal
           WHERE project_id = %(project)s AND visibility = ANY(%(unpublished)s))
 ), histogram AS (
