@@ -35,7 +35,16 @@ class ApiGuardMiddleware:
             refusal = _body_refusal(request)
             if refusal is not None:
                 return refusal
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith(API_PREFIXES)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            # A path no URL pattern matches (`/api/v1/projects/<not a slug>/results/`): the
+            # API's clients read JSON, not Django's error page.
+            return _json(request, lambda: _("Not found."), status=404)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIXES):
