@@ -145,7 +145,7 @@ def _positions(coordinates: object, *, depth: int, field: str) -> int:
     if not isinstance(coordinates, list | tuple) or depth > _MAX_NESTING:
         raise _error(field, _("The coordinates must be arrays of numbers."), "invalid")
     if coordinates and all(isinstance(c, int | float) for c in coordinates):
-        if isinstance(coordinates[0], bool) or not 2 <= len(coordinates) <= 3:
+        if any(isinstance(c, bool) for c in coordinates) or not 2 <= len(coordinates) <= 3:
             raise _error(field, _too_many_numbers(), "invalid")
         if not all(math.isfinite(c) for c in coordinates):
             raise _error(field, _("The coordinates must be finite numbers."), "out_of_range")

@@ -85,8 +85,10 @@ def fuzz(url: str, headers: list[str], report: Path) -> dict[str, Any]:
     }
     started = time.monotonic()
     result = subprocess.run(
-        command, capture_output=True, text=True, check=False, timeout=900, env=env, cwd=ROOT
-    )
+        # Schemathesis keeps a cache in its working directory: under var/, not in the tree.
+        command, capture_output=True, text=True, check=False, timeout=900, env=env,
+        cwd=report.parent,
+    )  # fmt: skip
     print(report.stem, round(time.monotonic() - started, 1), "s")
     # Kept for reading after a failure (var/ is ignored by git).
     (report.parent / f"{report.stem}.txt").write_text(result.stdout + result.stderr)
