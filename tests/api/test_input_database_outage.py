@@ -121,7 +121,12 @@ def test_while_the_database_is_down_the_api_answers_503_json(app_without_databas
         assert status == 503, (path, body[:300])
         assert headers["Content-Type"] == "application/json"
         assert headers["Retry-After"].isdigit()
-        assert "Datenbank" in json.loads(body)["detail"]
+        document = json.loads(body)
+        # The REST API's error shape, and OGC API - Features' exception document.
+        message = document["description"] if path.startswith("/ogc/") else document["detail"]
+        assert "Datenbank" in message
+        if path.startswith("/ogc/"):
+            assert document["code"] == "ServiceUnavailable"
 
 
 def test_a_chunked_body_sent_to_gunicorn_is_refused_not_read_as_empty(app_server):

@@ -83,6 +83,19 @@ def test_ogc_limit_declares_its_maximum(client):
     assert limit["maximum"] == OGC_MAX_LIMIT
 
 
+def test_every_ogc_operation_declares_503_and_its_refusals(client):
+    document = client.get("/ogc/api", {"f": "json"}).json()
+    for path, item in document["paths"].items():
+        assert {"400", "503"} <= set(item["get"]["responses"]), path
+    assert client.get("/ogc/api", {"fmt": "x"}).status_code == 400
+
+
+def test_an_unmatched_ogc_path_is_an_ogc_exception(client):
+    response = client.get("/ogc/collections/sites/items/1/etwas")
+    assert response.status_code == 404
+    assert response.json()["code"] == "NotFound"
+
+
 @pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
 @pytest.mark.parametrize("path", ["/ogc/", "/ogc/collections", "/ogc/collections/sites/items"])
 def test_undeclared_methods_are_405_with_allow(client, method, path):
