@@ -92,8 +92,10 @@ def survey_results(
     results = {q.pk: QuestionResult(q, Counts()) for q in questions}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{cte} SELECT count(*) FILTER (WHERE source = 'online'),"
-            " count(*) FILTER (WHERE source = 'paper') FROM r",
+            f"""{cte}
+            SELECT count(*) FILTER (WHERE source = 'online'),
+                   count(*) FILTER (WHERE source = 'paper') FROM r
+            """,  # noqa: S608 -- only our CTE text is interpolated
             params,
         )
         online, paper = cursor.fetchone()
@@ -273,8 +275,10 @@ def _map(
             continue
         result.cells.append({"i": i, "j": j, "count": n, "geometry": json.loads(geometry)})
     cursor.execute(
-        f"{cte} SELECT question_id, count(*) FROM surveys_mapfeature f"
-        " JOIN r ON r.id = f.response_id GROUP BY question_id",
+        f"""{cte}
+        SELECT question_id, count(*) FROM surveys_mapfeature f
+        JOIN r ON r.id = f.response_id GROUP BY question_id
+        """,  # noqa: S608
         params,
     )
     for qid, n in cursor.fetchall():
