@@ -273,7 +273,13 @@ def _map(
         if not full and n < minimum:
             result.suppressed_cells += 1
             continue
-        result.cells.append({"i": i, "j": j, "count": n, "geometry": json.loads(geometry)})
+        shape = json.loads(geometry)
+        ring = shape["coordinates"][0]
+        centre = [
+            round(sum(x for x, _y in ring[:4]) / 4, 6),
+            round(sum(y for _x, y in ring[:4]) / 4, 6),
+        ]
+        result.cells.append({"i": i, "j": j, "count": n, "geometry": shape, "centre": centre})
     cursor.execute(
         f"""{cte}
         SELECT question_id, count(*) FROM surveys_mapfeature f
