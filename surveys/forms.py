@@ -45,7 +45,7 @@ def places_for(survey: Survey) -> list[Place]:
         .order_by("name")
     )
     for d in districts:
-        if d.inner.coveredby(perimeter):
+        if perimeter.covers(d.inner):
             places.append(Place(d.name, d.inner.x, d.inner.y, "district"))
     return places
 

@@ -16,6 +16,8 @@
     L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: config.maxZoom }).addTo(map);
     L.geoJSON(config.perimeter, { style: { color: "#1f6f8b", weight: 2, fill: false } }).addTo(map);
     map.fitBounds([[config.bounds[0][1], config.bounds[0][0]], [config.bounds[1][1], config.bounds[1][0]]]);
+    node.mmkMap = map; // for tests that click a place on it
+    node.dataset.ready = "true";
     return map;
   }
 
