@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["votes", "export", "ogc", "tiles"]
+BENCHMARKS = ["votes", "export", "ogc", "tiles", "surveys"]
 
 
 def main(argv: list[str]) -> int:

@@ -104,18 +104,24 @@ def survey_results(
         cursor.execute(
             f"""{cte}
             SELECT question_id, count(*) FILTER (WHERE r.source = 'online'),
-                   count(*) FILTER (WHERE r.source = 'paper')
+                   count(*) FILTER (WHERE r.source = 'paper'), 0
             FROM surveys_answer a JOIN r ON r.id = a.response_id GROUP BY question_id
             UNION ALL
-            SELECT question_id, count(DISTINCT f.response_id) FILTER (WHERE r.source = 'online'),
-                   count(DISTINCT f.response_id) FILTER (WHERE r.source = 'paper')
-            FROM surveys_mapfeature f JOIN r ON r.id = f.response_id GROUP BY question_id
+            SELECT question_id, count(*) FILTER (WHERE source = 'online'),
+                   count(*) FILTER (WHERE source = 'paper'), sum(n)::int
+            FROM (
+                -- one row per response (hashed, not a sort per DISTINCT), with its features
+                SELECT f.question_id, r.source, count(*) AS n
+                FROM surveys_mapfeature f JOIN r ON r.id = f.response_id
+                GROUP BY f.question_id, f.response_id, r.source
+            ) per_response GROUP BY question_id
             """,  # noqa: S608 -- only our CTE text is interpolated
             params,
         )
-        for qid, on, pa in cursor.fetchall():
+        for qid, on, pa, drawn in cursor.fetchall():
             if qid in results:
                 results[qid].answered = Counts(on, pa)
+                results[qid].features = drawn
         _choices(cursor, cte, params, results)
         _numbers(cursor, cte, params, results)
         if full:
@@ -216,33 +222,36 @@ def _texts(cursor: Any, cte: str, params: list[Any], results: dict[int, Question
 # cell they pass (route overlap), from ST_SquareGrid, whose cells share the same origin.
 _CELLS_SQL = """{cte},
 f AS (
-    SELECT f.question_id, f.response_id, f.point,
-           ST_Transform(COALESCE(f.line, f.area), {metric}) AS g
+    SELECT f.question_id, f.response_id, f.point IS NOT NULL AS is_point,
+           ST_Transform(COALESCE(f.point, f.line, f.area), {metric}) AS g
     FROM surveys_mapfeature f JOIN r ON r.id = f.response_id
 ),
 hits AS (
     SELECT question_id, response_id,
-           floor(ST_X(ST_Transform(point, {metric})) / %(size)s)::int AS i,
-           floor(ST_Y(ST_Transform(point, {metric})) / %(size)s)::int AS j
-    FROM f WHERE point IS NOT NULL
+           floor(ST_X(g) / %(size)s)::int AS i, floor(ST_Y(g) / %(size)s)::int AS j
+    FROM f WHERE is_point
     UNION ALL
     SELECT f.question_id, f.response_id, c.i, c.j
     FROM f CROSS JOIN LATERAL ST_SquareGrid(%(size)s, f.g) AS c
-    WHERE f.point IS NULL AND ST_Intersects(c.geom, f.g)
+    WHERE NOT f.is_point AND ST_Intersects(c.geom, f.g)
 )
-SELECT question_id, i, j, count(DISTINCT response_id) AS n,
+SELECT question_id, i, j, count(*) AS n,
        ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(
            i * %(size)s, j * %(size)s, (i + 1) * %(size)s, (j + 1) * %(size)s, {metric}
        ), 4326), 6)
-FROM hits GROUP BY question_id, i, j ORDER BY question_id, n DESC, i, j
+FROM (SELECT DISTINCT question_id, i, j, response_id FROM hits) AS once_per_response
+GROUP BY question_id, i, j ORDER BY question_id, n DESC, i, j
 """
 
 _DISTRICTS_SQL = """{cte}
-SELECT f.question_id, d.id, d.name, count(DISTINCT f.response_id)
-FROM surveys_mapfeature f JOIN r ON r.id = f.response_id
-JOIN geo_area d ON d.kind = 'district'
- AND ST_Intersects(d.geometry, COALESCE(f.point, f.line, f.area))
-GROUP BY f.question_id, d.id, d.name ORDER BY f.question_id, d.name
+SELECT question_id, d.id, d.name, count(*)
+FROM (
+    SELECT DISTINCT f.question_id, d.id AS district_id, f.response_id
+    FROM surveys_mapfeature f JOIN r ON r.id = f.response_id
+    JOIN geo_area d ON d.kind = 'district'
+     AND ST_Intersects(d.geometry, COALESCE(f.point, f.line, f.area))
+) AS once_per_response JOIN geo_area d ON d.id = district_id
+GROUP BY question_id, d.id, d.name ORDER BY question_id, d.name
 """
 
 
@@ -280,16 +289,6 @@ def _map(
             round(sum(y for _x, y in ring[:4]) / 4, 6),
         ]
         result.cells.append({"i": i, "j": j, "count": n, "geometry": shape, "centre": centre})
-    cursor.execute(
-        f"""{cte}
-        SELECT question_id, count(*) FROM surveys_mapfeature f
-        JOIN r ON r.id = f.response_id GROUP BY question_id
-        """,  # noqa: S608
-        params,
-    )
-    for qid, n in cursor.fetchall():
-        if qid in results:
-            results[qid].features = n
     cursor.execute(_DISTRICTS_SQL.format(cte=cte), params)
     for qid, district_id, name, n in cursor.fetchall():
         if qid in results:

@@ -111,6 +111,7 @@ def test_results_take_a_fixed_number_of_queries(django_assert_num_queries):
     for _ in range(3):
         answer(s, {})
     s.refresh_from_db()
-    # questions + choices, responses, answered, choices, numbers, scale, cells, features, districts
-    with django_assert_num_queries(10):
+    # questions + choices, responses, answered (and features), choices, numbers, scale, cells,
+    # districts
+    with django_assert_num_queries(9):
         survey_results(s, full=False)
