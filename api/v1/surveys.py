@@ -32,7 +32,13 @@ from surveys.selectors import (
     survey_results,
     surveys_visible_to,
 )
-from surveys.services import browser_key, response_answers, response_submit, response_withdraw
+from surveys.services import (
+    browser_key,
+    paper_response_record,
+    response_answers,
+    response_submit,
+    response_withdraw,
+)
 
 # Anyone-surveys without sign-in: the browser's random token, in this header (API clients) or
 # the cookie the survey page sets. Only its hash is stored.
@@ -365,6 +371,67 @@ class SurveyFeaturesView(RequestLanguage, APIView):
         return HttpResponse("".join(collection_chunks(texts)), content_type=GEOJSON)
 
 
+class PaperInputSerializer(serializers.Serializer):
+    event_name = serializers.CharField(max_length=200)
+    event_date = serializers.DateField()
+    answers = serializers.DictField(child=serializers.JSONField())
+    supersedes = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    correction_reason = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+
+
+class PaperResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    event_name = serializers.CharField()
+    event_date = serializers.DateField()
+    supersedes = serializers.IntegerField(source="supersedes_id", allow_null=True)
+    correction_reason = serializers.CharField()
+    is_current = serializers.BooleanField()
+    recorded_by = serializers.CharField(source="recorded_by.get_username")
+    created_at = serializers.DateTimeField()
+    answers = serializers.SerializerMethodField()
+
+    def get_answers(self, response: Any) -> dict[str, Any]:
+        return response_answers(response)
+
+
+class PaperResponsesView(RequestLanguage, APIView):
+    """Paper questionnaires (planners): each entered with its event, counted apart from and
+    together with online answers; a correction supersedes an entry and is audited."""
+
+    parser_classes = [CappedJSONParser]
+
+    @extend_schema(responses={200: PaperResponseSerializer(many=True), 403: FORBIDDEN})
+    def get(self, request: Request, slug: str) -> Response:
+        survey = _survey(request, slug)
+        rules.may_record_paper_response.enforce(request.user, survey)
+        entries = (
+            survey.responses.filter(source="paper")
+            .select_related("recorded_by")
+            .order_by("event_date", "pk")
+        )
+        return Response(PaperResponseSerializer(entries, many=True).data)
+
+    @extend_schema(
+        request=PaperInputSerializer,
+        responses={201: PaperResponseSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        survey = _survey(request, slug)
+        rules.may_record_paper_response.enforce(request.user, survey)
+        data = PaperInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        supersedes_id = values.pop("supersedes", None)
+        if supersedes_id is not None:
+            values["supersedes"] = get_object_or_404(
+                survey.responses.filter(source="paper"), pk=supersedes_id
+            )
+        entry = paper_response_record(actor=request.user, survey=survey, **values)
+        return Response(PaperResponseSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
 class SurveyExportView(RequestLanguage, APIView):
     """Downloads for GIS staff: answers as CSV (a row per response, a column per question, map
     answers as WKT), drawn features as GeoJSON or GeoPackage (layers points, lines, areas);
@@ -415,6 +482,7 @@ urlpatterns = [
     path("surveys/<slug:slug>/response/", OwnResponseView.as_view(), name="survey-response"),
     path("surveys/<slug:slug>/results/", SurveyResultsView.as_view(), name="survey-results"),
     path("surveys/<slug:slug>/features/", SurveyFeaturesView.as_view(), name="survey-features"),
+    path("surveys/<slug:slug>/paper/", PaperResponsesView.as_view(), name="survey-paper"),
     re_path(
         r"^surveys/(?P<slug>[-\w]+)/export\.(?P<fmt>csv|geojson|gpkg)$",
         SurveyExportView.as_view(),

@@ -147,3 +147,40 @@ def test_openapi_has_the_survey_endpoints(client, tmp_path):
         "/api/v1/surveys/{slug}/features/",
     } <= set(schema["paths"])
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+
+
+def test_paper_questionnaires_by_planners(client, survey, planner_user):
+    rad, bus = survey.mode.choices.all()
+    body = {"event_name": "Stadtfest", "event_date": "2026-06-01", "answers": {}}
+    client.force_login(UserFactory())
+    assert (
+        client.post(url(survey, "paper/"), body, content_type="application/json").status_code == 403
+    )
+    client.force_login(planner_user)
+    refused = client.post(url(survey, "paper/"), body, content_type="application/json")
+    assert refused.status_code == 400
+    assert refused.json() == {f"q{survey.mode.pk}": ["Bitte beantworten Sie diese Frage."]}
+    body["answers"] = {f"q{survey.mode.pk}": rad.pk}
+    first = client.post(url(survey, "paper/"), body, content_type="application/json").json()
+    body.update(answers={f"q{survey.mode.pk}": bus.pk}, supersedes=first["id"],
+                correction_reason="Kreuz falsch gelesen")  # fmt: skip
+    second = client.post(url(survey, "paper/"), body, content_type="application/json")
+    assert second.status_code == 201
+    entries = client.get(url(survey, "paper/")).json()
+    assert [e["is_current"] for e in entries] == [False, True]
+    survey.results_visibility = "live"
+    survey.save()
+    results = client.get(url(survey, "results/")).json()
+    counts = {c["label"]: (c["online"], c["paper"]) for c in results["questions"][0]["choices"]}
+    assert counts == {"Rad": (0, 0), "Bus": (0, 1)}
+
+
+def test_answers_are_rate_limited(client, survey, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "surveys": "2/m"}
+    client.force_login(UserFactory())
+    body = {"answers": {f"q{survey.mode.pk}": survey.mode.choices.first().pk}}
+    statuses = [
+        client.put(url(survey, "response/"), body, content_type="application/json").status_code
+        for _ in range(3)
+    ]
+    assert statuses == [200, 200, 429]
