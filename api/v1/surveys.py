@@ -3,6 +3,7 @@ back), results (aggregated for the public, complete for planners) and drawn feat
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -346,6 +347,44 @@ class SurveyResultsView(RequestLanguage, APIView):
         return Response(results_document(results))
 
 
+class SurveyCellsView(RequestLanguage, APIView):
+    """The map answers as grid cells (EPSG:25832 squares, given in EPSG:4326), for GIS and
+    maps: the same cells as the results, so for the public only those that at least
+    `min_cell_count` responses touch."""
+
+    @extend_schema(
+        responses={
+            (200, GEOJSON): OpenApiResponse(response=OpenApiTypes.OBJECT),
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        }
+    )
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        survey = _survey(request, slug)
+        rules.may_view_survey_results.enforce(request.user, survey)
+        results = survey_results(survey, full=rules.sees_every_feature(request.user))
+        features = [
+            {
+                "type": "Feature",
+                "geometry": cell["geometry"],
+                "properties": {
+                    "question": r.question.pk,
+                    "i": cell["i"],
+                    "j": cell["j"],
+                    "count": cell["count"],
+                },
+            }
+            for r in results.questions
+            for cell in r.cells
+        ]
+        document = {"type": "FeatureCollection", "features": features}
+        response = HttpResponse(json.dumps(document), content_type=GEOJSON)
+        response["Content-Disposition"] = (
+            f'attachment; filename="survey-{survey.slug}-cells.geojson"'
+        )
+        return response
+
+
 FEATURE_SPEC = FeatureSpec(
     geometry="geom",
     properties={"question": "question_id", "response": "response_id", "comment": "comment"},
@@ -483,6 +522,7 @@ urlpatterns = [
     path("surveys/<slug:slug>/results/", SurveyResultsView.as_view(), name="survey-results"),
     path("surveys/<slug:slug>/features/", SurveyFeaturesView.as_view(), name="survey-features"),
     path("surveys/<slug:slug>/paper/", PaperResponsesView.as_view(), name="survey-paper"),
+    path("surveys/<slug:slug>/cells.geojson", SurveyCellsView.as_view(), name="survey-cells"),
     re_path(
         r"^surveys/(?P<slug>[-\w]+)/export\.(?P<fmt>csv|geojson|gpkg)$",
         SurveyExportView.as_view(),

@@ -115,6 +115,9 @@ def test_results_public_cells_respect_the_minimum(client, survey, planner_user):
     assert [c["properties"]["count"] for c in cells] == [2]
     assert public["questions"][1]["suppressed_cells"] == 1
     assert public["full"] is False
+    # The public download of cells is the same aggregation: the lone cell is not in it.
+    download = client.get(url(survey, "cells.geojson")).json()["features"]
+    assert [c["properties"]["count"] for c in download] == [2]
     assert client.get(url(survey, "features/")).status_code == 403
     client.force_login(planner_user)
     full = client.get(url(survey, "results/")).json()
@@ -128,6 +131,8 @@ def test_results_public_cells_respect_the_minimum(client, survey, planner_user):
         "response",
         "comment",
     }
+    cells = client.get(url(survey, "cells.geojson")).json()["features"]
+    assert len(cells) == 2  # the planners' download has the lone cell too
     filtered = client.get(url(survey, "results/"), {"filter_choice": rad.pk}).json()
     assert filtered["responses"]["total"] == 3
     assert client.get(url(survey, "results/"), {"filter_choice": "x"}).status_code == 400
@@ -145,6 +150,8 @@ def test_openapi_has_the_survey_endpoints(client, tmp_path):
         "/api/v1/surveys/{slug}/response/",
         "/api/v1/surveys/{slug}/results/",
         "/api/v1/surveys/{slug}/features/",
+        "/api/v1/surveys/{slug}/cells.geojson",
+        "/api/v1/surveys/{slug}/paper/",
     } <= set(schema["paths"])
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
 
