@@ -6,6 +6,7 @@ Each validates, checks its rule (surveys.rules), and stores all or nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from audit.services import log_action
 from proposals.models import Project
 from surveys import rules
 from surveys.models import Answer, Choice, MapFeature, Question, Response, Survey
-from surveys.validation import CleanAnswer, clean_answers, field_name
+from surveys.validation import CleanAnswer, clean_answers
 
 # Question fields a planner sets; `choices` (a list of labels) is handled apart.
 QUESTION_FIELDS = (
@@ -442,7 +443,7 @@ def _store_answers(response: Response, cleaned: Mapping[int, CleanAnswer]) -> No
                         response=response,
                         question_id=qid,
                         comment=f.comment,
-                        **{kind if kind != "area" else "area": f.geometry},
+                        **{kind: f.geometry},  # the column named like the kind
                     )
                 )
         else:
@@ -562,9 +563,4 @@ def response_answers(response: Response) -> dict[str, Any]:
 
 
 def _geojson(geometry: Any) -> dict[str, Any]:
-    import json
-
     return json.loads(geometry.geojson)
-
-
-__all__ = ["field_name"]
