@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "geo",
     "locations",
     "proposals",
+    "surveys",
     "api",
     "audit",
     "accounts",
@@ -235,6 +236,7 @@ RATE_LIMITS = {
     "comments": env_str("RATE_LIMIT_COMMENTS", "10/m"),
     "votes": env_str("RATE_LIMIT_VOTES", "60/m"),
     "reports": env_str("RATE_LIMIT_REPORTS", "10/m"),
+    "surveys": env_str("RATE_LIMIT_SURVEYS", "10/m"),
 }
 
 # allauth's counters (and anything else cached) must be shared by all app server processes: the
