@@ -7,7 +7,7 @@ public, privacy-filtered results the page and the API serve: counts and shares, 
 ranking scores, grid cells with the minimum count, district counts), in-process. Baseline: the
 very SQL statements it runs, captured from Django and executed with psycopg on its own
 connection with the app's session options, every row fetched. Both alternate (A B A B …) after
-the same warm-up; the report is the ratio of the medians.
+the same warm-up; the report is the median of the per-turn ratios.
 """
 
 from __future__ import annotations
