@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import MultiPolygon, Point
 
+from accounts.types import Person
 from geo.models import Area
 from locations.models import Site
 from proposals.models import Project
@@ -24,7 +25,7 @@ RESPONSES = 120
 PARKING = ["Stiftsplatz", "Schillerplatz", "Willy-Brandt-Platz", "Rathausvorplatz", "Mainzer Tor"]
 
 
-def load(*, actor: Any, now: datetime, responses: int = RESPONSES) -> Survey | None:
+def load(*, actor: Person, now: datetime, responses: int = RESPONSES) -> Survey | None:
     """Create the demo project and survey and fill it; None if the areas are missing."""
     city = Area.objects.filter(kind=Area.Kind.CITY).first()
     if city is None or Survey.objects.filter(slug=SLUG).exists():

@@ -16,6 +16,7 @@ from django.contrib.gis.db.models import GeometryField
 from django.db import connection
 from django.db.models import Func, QuerySet
 
+from accounts.types import Person
 from geo.crs import METRIC_SRID
 from surveys.models import Choice, MapFeature, Question, Response, Survey
 
@@ -314,7 +315,7 @@ def map_features(survey: Survey, *, question: Question | None = None) -> QuerySe
     return features.annotate(geom=_Coalesce("point", "line", "area")).order_by("pk")
 
 
-def response_of(survey: Survey, *, user: Any, browser_key: str | None) -> Response | None:
+def response_of(survey: Survey, *, user: Person, browser_key: str | None) -> Response | None:
     """The person's (or browser's) own response, for editing and the copy of their answers."""
     if user.is_authenticated:
         return Response.objects.filter(survey=survey, user=user).first()
@@ -323,7 +324,7 @@ def response_of(survey: Survey, *, user: Any, browser_key: str | None) -> Respon
     return None
 
 
-def surveys_visible_to(user: Any) -> QuerySet[Survey]:
+def surveys_visible_to(user: Person) -> QuerySet[Survey]:
     from proposals.rules import is_planner
 
     surveys = Survey.objects.select_related("project")

@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.types import Person, signed_in
 from audit.services import log_action
 from proposals.models import Project
 from surveys import rules
@@ -70,7 +71,7 @@ def _refusal(field: str, message: str, code: str) -> ValidationError:
 
 
 @transaction.atomic
-def survey_create(*, actor: Any, project: Project, **values: Any) -> Survey:
+def survey_create(*, actor: Person, project: Project, **values: Any) -> Survey:
     rules.may_manage_surveys.enforce(actor, project)
     unknown = set(values) - set(SURVEY_FIELDS) - {"is_demo"}
     if unknown:
@@ -83,7 +84,7 @@ def survey_create(*, actor: Any, project: Project, **values: Any) -> Survey:
 
 
 @transaction.atomic
-def survey_update(*, actor: Any, survey: Survey, **values: Any) -> Survey:
+def survey_update(*, actor: Person, survey: Survey, **values: Any) -> Survey:
     rules.may_manage_surveys.enforce(actor, survey.project)
     _lock(survey)
     if survey.responses.exists() and "audience" in values and values["audience"] != survey.audience:
@@ -103,7 +104,7 @@ def survey_update(*, actor: Any, survey: Survey, **values: Any) -> Survey:
 
 
 @transaction.atomic
-def survey_publish(*, actor: Any, survey: Survey, now: datetime | None = None) -> Survey:
+def survey_publish(*, actor: Person, survey: Survey, now: datetime | None = None) -> Survey:
     rules.may_manage_surveys.enforce(actor, survey.project)
     _lock(survey)
     if survey.is_published:
@@ -128,7 +129,7 @@ def survey_publish(*, actor: Any, survey: Survey, now: datetime | None = None) -
 
 @transaction.atomic
 def question_create(
-    *, actor: Any, survey: Survey, choices: Sequence[str] = (), **values: Any
+    *, actor: Person, survey: Survey, choices: Sequence[str] = (), **values: Any
 ) -> Question:
     rules.may_manage_surveys.enforce(actor, survey.project)
     survey = Survey.objects.select_for_update().get(pk=survey.pk)
@@ -150,7 +151,7 @@ def question_create(
 
 @transaction.atomic
 def question_update(
-    *, actor: Any, question: Question, choices: Sequence[str] | None = None, **values: Any
+    *, actor: Person, question: Question, choices: Sequence[str] | None = None, **values: Any
 ) -> Question:
     """Change a question; once answers exist, changes that would break them are refused."""
     rules.may_manage_surveys.enforce(actor, question.survey.project)
@@ -191,7 +192,7 @@ def question_update(
 
 
 @transaction.atomic
-def question_delete(*, actor: Any, question: Question) -> None:
+def question_delete(*, actor: Person, question: Question) -> None:
     rules.may_manage_surveys.enforce(actor, question.survey.project)
     Survey.objects.select_for_update().get(pk=question.survey_id)
     if _has_answers(question):
@@ -217,7 +218,7 @@ def question_delete(*, actor: Any, question: Question) -> None:
 
 
 @transaction.atomic
-def questions_reorder(*, actor: Any, survey: Survey, order: Sequence[int]) -> None:
+def questions_reorder(*, actor: Person, survey: Survey, order: Sequence[int]) -> None:
     """Put the questions in this order (all ids of the survey, each once)."""
     rules.may_manage_surveys.enforce(actor, survey.project)
     Survey.objects.select_for_update().get(pk=survey.pk)
@@ -372,7 +373,7 @@ def browser_key(token: str) -> str:
 def response_submit(
     *,
     survey: Survey,
-    user: Any,
+    user: Person,
     answers: Mapping[Any, Any],
     browser_token: str | None = None,
     now: datetime | None = None,
@@ -460,16 +461,16 @@ def _store_answers(response: Response, cleaned: Mapping[int, CleanAnswer]) -> No
     MapFeature.objects.bulk_create(features)
 
 
-def response_withdraw(*, survey: Survey, user: Any, now: datetime | None = None) -> None:
+def response_withdraw(*, survey: Survey, user: Person, now: datetime | None = None) -> None:
     """A signed-in person takes back their answers while the survey is open."""
     rules.may_answer.enforce(user, survey, now)
-    Response.objects.filter(survey=survey, user=user).delete()
+    Response.objects.filter(survey=survey, user=signed_in(user)).delete()
 
 
 @transaction.atomic
 def paper_response_record(
     *,
-    actor: Any,
+    actor: Person,
     survey: Survey,
     event_name: str,
     event_date: date,
@@ -513,7 +514,7 @@ def paper_response_record(
         source=Response.Source.PAPER,
         event_name=event_name.strip(),
         event_date=event_date,
-        recorded_by=actor,
+        recorded_by=signed_in(actor),
         supersedes=supersedes,
         correction_reason=correction_reason.strip(),
     )

@@ -13,7 +13,7 @@ from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
@@ -134,7 +134,7 @@ def account_ensure(
     return account.username, label, password
 
 
-def _confirm_email(user: Any) -> None:
+def _confirm_email(user: User) -> None:
     """Demo accounts count as confirmed (allauth's record): they sign in and take part at once."""
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"primary": True, "verified": True}
