@@ -258,6 +258,12 @@ class Proposal(models.Model):
             models.Index(
                 fields=["visibility", "id"], include=["project"], name="proposal_visible_id"
             ),
+            # The same for the lists' default order (newest first: REST list, project page).
+            models.Index(
+                fields=["visibility", "created_at", "id"],
+                include=["project"],
+                name="proposal_visible_created",
+            ),
             # Metric queries (ST_DWithin in metres) run on ST_Transform(location, 25832); this
             # index on that very expression lets them use a GiST search instead of a scan.
             GistIndex(Transform("location", METRIC_SRID), name="proposal_location_metric"),
