@@ -139,10 +139,11 @@ def render_map(m: Map) -> RenderedMap:
 
 
 # Rendered maps by what they were built from: folium builds its element tree and compiles a Jinja
-# template per element on every build (~20 ms for a project map), for output that only changes
+# template per element on every build (~30 ms for a project map here), for output that only changes
 # when the map's inputs do. Kept per process: the hit costs a dictionary look-up, where a shared
 # cache would cost a round trip and unpickling; a new deployment starts empty.
-RENDERED_MAPS_KEPT = 512
+# A map is a few kB, a few hundred with a detailed area outline: memory stays bounded.
+RENDERED_MAPS_KEPT = 256
 _rendered: OrderedDict[str, RenderedMap] = OrderedDict()
 _rendered_lock = threading.Lock()
 
