@@ -11,10 +11,11 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from accounts import roles
 from audit.models import AuditEntry
 from geo.models import Area
 from locations.models import Site
-from proposals import roles, services
+from proposals import services
 from proposals.models import Project, Proposal, Vote
 from proposals.services import roles_ensure
 from tests.factories import (
