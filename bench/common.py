@@ -58,6 +58,7 @@ def bench_env(database_url: str) -> dict[str, str]:
         DJANGO_SECRET_KEY="bench-only-secret-key",  # noqa: S106 - a throw-away database
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECURE_COOKIES="false",
+        SITE_URL="http://127.0.0.1",  # production settings require it (links in e-mails)
         DJANGO_LOG_LEVEL="ERROR",  # refused repeats are expected: no 4xx warnings
     )
     return env
@@ -71,6 +72,8 @@ def setup_django(database_url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+    # Production settings serve hashed static files from a manifest: pages need it to render.
+    call_command("collectstatic", verbosity=0, interactive=False)
 
 
 def free_port() -> int:

@@ -6,15 +6,23 @@ that know projects and proposals are in proposals/maps.py and proposals/workspac
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import folium
 from branca.element import Figure
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.templatetags.static import static
 from django.utils.functional import lazy
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from folium.template import Template
 from folium.utilities import JsCode
@@ -128,3 +136,55 @@ def render_map(m: Map) -> RenderedMap:
         html=mark_safe(figure.html.render()),  # noqa: S308
         script=mark_safe(figure.script.render()),  # noqa: S308
     )
+
+
+# Rendered maps by what they were built from: folium builds its element tree and compiles a Jinja
+# template per element on every build (~30 ms for a project map here), for output that only changes
+# when the map's inputs do. Kept per process: the hit costs a dictionary look-up, where a shared
+# cache would cost a round trip and unpickling; a new deployment starts empty.
+# A map is a few kB, a few hundred with a detailed area outline: memory stays bounded.
+RENDERED_MAPS_KEPT = 256
+_rendered: OrderedDict[str, RenderedMap] = OrderedDict()
+_rendered_lock = threading.Lock()
+
+
+def map_key(*inputs: Any) -> str:
+    """A key for a map built from `inputs` (JSON-able; geometries as their EWKB) in this language.
+
+    The inputs themselves are the data version: a changed title, area, site, filter or label
+    gives another key, so a cached map is never stale. Settings (tiles, URLs, assets) are fixed
+    for the life of a process; where they change (tests), the cache is emptied.
+    """
+    digest = hashlib.sha256()
+    digest.update(json.dumps([get_language(), inputs], default=_key_default).encode())
+    return digest.hexdigest()
+
+
+def cached_map(key: str, build: Callable[[], RenderedMap]) -> RenderedMap:
+    """The map rendered for `key`, built (and kept, least recently used out) on a miss."""
+    with _rendered_lock:
+        rendered = _rendered.get(key)
+        if rendered is not None:
+            _rendered.move_to_end(key)
+            return rendered
+    # Built outside the lock: two requests may both build a new map, and both results are equal.
+    rendered = build()
+    with _rendered_lock:
+        _rendered[key] = rendered
+        _rendered.move_to_end(key)
+        while len(_rendered) > RENDERED_MAPS_KEPT:
+            _rendered.popitem(last=False)
+    return rendered
+
+
+def _key_default(value: Any) -> Any:
+    ewkb = getattr(value, "ewkb", None)
+    if ewkb is not None:  # a GEOS geometry: its exact coordinates and SRID
+        return hashlib.sha256(bytes(ewkb)).hexdigest()
+    return str(value)  # lazy strings (static URLs, translations)
+
+
+@receiver(setting_changed)
+def _forget_rendered_maps(**_kwargs: Any) -> None:
+    with _rendered_lock:
+        _rendered.clear()

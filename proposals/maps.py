@@ -20,7 +20,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 from folium.utilities import JsCode
 
-from geo.maps import RenderedMap, base_map, render_map, static_url
+from geo.maps import RenderedMap, base_map, cached_map, map_key, render_map, static_url
 from locations.models import Site
 from proposals.links import url_template
 from proposals.models import Project, Proposal
@@ -126,7 +126,29 @@ def project_map(
     """The project's perimeter, the city's sites and every proposal the viewer may see.
 
     With `picker` (see `PlacePicker`), a click on the map chooses the place of a new proposal.
+    The rendered map is kept per process for the same inputs (geo.maps.cached_map): a page view
+    then costs a look-up instead of a folium build.
     """
+    sites = list(sites)
+    key = map_key(
+        "project",
+        project.pk,
+        project.slug,
+        project.title,
+        project.perimeter,
+        pins_url,
+        [(site.pk, site.name, site.location, site.outline) for site in sites],
+        picker,
+    )
+    return cached_map(key, lambda: _build_project_map(project, pins_url, sites, picker))
+
+
+def _build_project_map(
+    project: Project,
+    pins_url: str,
+    sites: list[Site],
+    picker: Mapping[str, Any] | None,
+) -> RenderedMap:
     m = base_map(
         label=_("Map of the project “%(title)s” with its area, sites and proposals")
         % {"title": project.title},
@@ -191,6 +213,17 @@ def project_map(
 
 def proposal_map(proposal: Proposal) -> RenderedMap:
     """A small map with the proposal's pin (and the project's area for orientation)."""
+    key = map_key(
+        "proposal",
+        proposal.pk,
+        proposal.title,
+        proposal.location,
+        proposal.project.perimeter,
+    )
+    return cached_map(key, lambda: _build_proposal_map(proposal))
+
+
+def _build_proposal_map(proposal: Proposal) -> RenderedMap:
     point = proposal.location
     m = base_map(
         label=_("Map showing where the proposal “%(title)s” lies") % {"title": proposal.title},

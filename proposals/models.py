@@ -252,6 +252,18 @@ class Proposal(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["project", "visibility"], name="proposal_project_visible"),
+            # Paging in id order (OGC items) over what everyone sees: a deep page's ids come from
+            # this index alone (index-only scan, the project read from the index for its
+            # published check), not from a heap row per skipped proposal.
+            models.Index(
+                fields=["visibility", "id"], include=["project"], name="proposal_visible_id"
+            ),
+            # The same for the lists' default order (newest first: REST list, project page).
+            models.Index(
+                fields=["visibility", "created_at", "id"],
+                include=["project"],
+                name="proposal_visible_created",
+            ),
             # Metric queries (ST_DWithin in metres) run on ST_Transform(location, 25832); this
             # index on that very expression lets them use a GiST search instead of a scan.
             GistIndex(Transform("location", METRIC_SRID), name="proposal_location_metric"),

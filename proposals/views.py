@@ -150,16 +150,23 @@ def _project_page(
     )
     if filters:  # the list filters of every surface (REST, tiles): one FilterSet
         proposals = ProposalFilter(filters, queryset=proposals).qs
-    page = Paginator(
+    phase = project.phase
+    results = _results(project, phase) if votes_public else None
+    paginator = Paginator(
         with_counts(proposals, user=request.user).order_by(*order), PROPOSALS_PER_PAGE
-    ).get_page(request.GET.get("page"))
+    )
+    if results is not None and not filters and not request.user.is_authenticated:
+        # The ranking has counted the project's published proposals, which is exactly what an
+        # unfiltered list shows a visitor who is not signed in: a second count of them (a scan
+        # of every proposal, 0.2 s at a million) is spared.
+        paginator.count = results["results"].options
+    page = paginator.get_page(request.GET.get("page"))
     ballot = Ballot.of(request.user, project)
     entries = list(page.object_list)
     for proposal in entries:
         proposal.vote_box = ballot.box(request.user, proposal)  # type: ignore[attr-defined]
     page.object_list = entries
 
-    phase = project.phase
     picker = picker_options(places) if proposal_form is not None else None
     context = {
         "project": project,
@@ -180,7 +187,7 @@ def _project_page(
         "invite_sign_in": _invites_sign_in(request, project),
         "login_url": _login_url(request, project.get_absolute_url()),
         "ballot": ballot,
-        "results": _results(project, phase) if votes_public else None,
+        "results": results,
     }
     # Unknown filter values get the page with the form's messages, as a client error.
     status = 400 if form.is_bound and not form.is_valid() else 200

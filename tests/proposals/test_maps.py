@@ -162,3 +162,51 @@ def test_a_workspace_map_with_proposals_centres_on_them(tiles: Any) -> None:
 
     assert map_centre(rendered) == pytest.approx([49.1, 7.1])
     assert "fitBounds" in rendered.script
+
+
+def test_the_same_map_is_built_once_and_reused(tiles: Any) -> None:
+    """A page view of an unchanged project takes the rendered map, not another folium build."""
+    project = ProjectFactory.build(pk=7001, title="Stiftsplatz", slug="stiftsplatz")
+    site = SiteFactory.build(pk=7002, name="Stiftsplatz Mitte")
+
+    first = project_map(project, pins_url="/p", sites=[site])
+    again = project_map(project, pins_url="/p", sites=[site])
+
+    assert again is first
+
+
+def test_a_changed_input_gives_a_new_map(tiles: Any) -> None:
+    """The inputs are the cache's version: nothing changed is ever served from the cache."""
+    project = ProjectFactory.build(pk=7003, title="Stiftsplatz", slug="stiftsplatz")
+    site = SiteFactory.build(pk=7004, name="Stiftsplatz Mitte")
+    first = project_map(project, pins_url="/p", sites=[site])
+
+    site.name = "Neuer Name"
+    renamed_site = project_map(project, pins_url="/p", sites=[site])
+    project.title = "Neuer Titel"
+    retitled = project_map(project, pins_url="/p", sites=[site])
+    project.perimeter = MultiPolygon(Polygon.from_bbox((7.7, 49.4, 7.8, 49.5)), srid=4326)
+    moved = project_map(project, pins_url="/p", sites=[site])
+    filtered = project_map(project, pins_url="/p?category=kultur", sites=[site])
+    with translation.override("en"):
+        english = project_map(project, pins_url="/p?category=kultur", sites=[site])
+
+    assert "Stiftsplatz Mitte" in first.script
+    assert "Neuer Name" in renamed_site.script and "Stiftsplatz Mitte" not in renamed_site.script
+    assert "Neuer Titel" in retitled.html
+    assert "[[49.4, 7.7], [49.5, 7.8]]" in moved.script
+    assert '"/p?category=kultur"' in filtered.script
+    assert 'aria-label="Map of the project' in english.html
+    assert 'aria-label="Karte des Projekts' in filtered.html
+
+
+def test_a_proposal_map_follows_its_pin(tiles: Any) -> None:
+    proposal = ProposalFactory.build(pk=7005, title="Bank", location=Point(7.765, 49.442))
+    first = proposal_map(proposal)
+
+    proposal.location = Point(7.766, 49.443, srid=4326)
+    moved = proposal_map(proposal)
+
+    assert proposal_map(proposal) is moved
+    assert "[49.442, 7.765]" in first.script
+    assert "[49.443, 7.766]" in moved.script

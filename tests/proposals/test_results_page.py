@@ -131,12 +131,35 @@ def test_results_page_queries_do_not_grow_with_options(client, django_assert_num
     project, *_ = voted_project()
     close(project)
     client.get(project.get_absolute_url())
-    # The project, categories, its proposals (count and page), sites, results with sums, tallies.
-    with django_assert_num_queries(7):
+    # The project, categories, results with sums, its proposals (the page; the ranking counted
+    # them), sites, tallies.
+    with django_assert_num_queries(6):
         client.get(project.get_absolute_url())
     many_options(project, 120)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get(project.get_absolute_url()).status_code == 200
+
+
+def test_the_list_is_counted_by_the_ranking_only_where_they_count_the_same(client):
+    """Not signed in and unfiltered, the list shows the ranking's options: one count serves
+    both. A signed-in author also sees their own pending proposal, so the list counts itself."""
+    project, a, *_ = voted_project()
+    many_options(project, 60)  # 62 published: two pages of the list
+    author = UserFactory()
+    ProposalFactory(project=project, author=author, visibility=Proposal.Visibility.PENDING)
+    ProposalFactory(project=project, visibility=Proposal.Visibility.HIDDEN)
+    close(project)
+
+    Proposal.objects.filter(pk=a.pk).update(status=Proposal.Status.ACCEPTED)
+
+    anonymous = client.get(project.get_absolute_url()).content.decode()
+    filtered = client.get(project.get_absolute_url(), {"status": "accepted"}).content.decode()
+    client.force_login(author)
+    signed_in = client.get(project.get_absolute_url()).content.decode()
+
+    assert "62 proposals" in anonymous and "Page 1 of 2" in anonymous
+    assert "1 proposal" in filtered and "62 proposals" not in filtered
+    assert "63 proposals" in signed_in  # with their own pending one
 
 
 def test_whole_ranking_is_paged(client):
