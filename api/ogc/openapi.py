@@ -7,9 +7,13 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from api.ogc.collections import COLLECTIONS, CRS84, SUPPORTED_CRS, Collection
+from api.ogc.cql import FILTER_LANGUAGES, MAX_FILTER_CHARS
 from api.ogc.params import DEFAULT_LIMIT, FORMATS, MAX_LIMIT
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+# The schema dialect of OpenAPI 3.0 (its Schema Object, with `nullable`).
+OPENAPI_SCHEMA_DIALECT = "https://spec.openapis.org/oas/3.0/schema/2021-09-28#/definitions/Schema"
+SCHEMA_JSON = "application/schema+json"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
@@ -87,7 +91,51 @@ def _parameters() -> dict[str, Any]:
         "datetime": _query(
             "datetime",
             {"type": "string"},
-            _("RFC 3339 date, date-time or interval (a/b, ../b, a/..): only features then."),
+            _(
+                "RFC 3339 date, date-time or interval (a/b, ../b, a/..): only features then. "
+                "Collections without time (sites, districts) check it and ignore it."
+            ),
+        ),
+        "filter": _query(
+            "filter",
+            {"type": "string", "maxLength": MAX_FILTER_CHARS},
+            _(
+                "A CQL2 filter over the collection's queryables (see /queryables), e.g. "
+                "status = 'accepted' AND vote_count > 10, or "
+                "S_INTERSECTS(geometry, POLYGON((7.74 49.43, 7.79 49.43, 7.79 49.45, "
+                "7.74 49.43))). Text or JSON, as filter-lang says."
+            ),
+        ),
+        "filter-lang": _query(
+            "filter-lang",
+            {"type": "string", "enum": list(FILTER_LANGUAGES), "default": "cql2-text"},
+            _(
+                "The encoding of the filter: cql2-text or cql2-json; cql-text (the name of "
+                "earlier drafts, sent by GDAL 3.6) is read as cql2-text."
+            ),
+        ),
+        "filter-crs": _query(
+            "filter-crs",
+            {"type": "string", "format": "uri", "enum": crs_uris, "default": CRS84.uri},
+            _("CRS of the filter's geometries, in its official axis order."),
+        ),
+        "sortby": _query(
+            "sortby",
+            {"type": "array", "minItems": 1, "items": {"type": "string"}},
+            _(
+                "Properties to sort by, each with - for descending order (+ or nothing: "
+                "ascending); the id decides between equal values."
+            ),
+        ),
+        "properties": _query(
+            "properties",
+            {"type": "array", "items": {"type": "string"}},
+            _("Only these properties in each feature (comma-separated)."),
+        ),
+        "skipGeometry": _query(
+            "skipGeometry",
+            {"type": "boolean", "default": False},
+            _("true: features without geometry (null), for tables."),
         ),
         "project": _query(
             "project",
@@ -109,6 +157,10 @@ def _responses() -> dict[str, Any]:
     return {
         "InvalidParameter": {"description": _("A query parameter is invalid."), "content": error},
         "NotFound": {"description": _("No such resource."), "content": error},
+        "NotAllowed": {
+            "description": _("Only GET and HEAD are allowed."),
+            "content": error,
+        },
     }
 
 
@@ -245,8 +297,11 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
     base = f"/collections/{collection.id}"
     item_params = [_ref("parameters", name) for name in ("limit", "offset", "bbox", "bbox-crs")]
     item_params.append(_ref("parameters", "crs"))
-    if collection.temporal_field:
-        item_params.append(_ref("parameters", "datetime"))
+    item_params.append(_ref("parameters", "datetime"))
+    item_params.extend(
+        _ref("parameters", name)
+        for name in ("filter", "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry")
+    )
     item_params.extend(_ref("parameters", name) for name in collection.filters)
     item_params.append(_ref("parameters", "f"))
     feature_schema = {
@@ -303,6 +358,16 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
                 },
             }
         },
+        f"{base}/queryables": _schema_get(
+            _("Queryables of %(title)s") % {"title": collection.title},
+            f"getQueryables_{collection.id}",
+            _("The properties a filter may name, as JSON Schema (OGC API - Features Part 3)."),
+        ),
+        f"{base}/schema": _schema_get(
+            _("Schema of %(title)s") % {"title": collection.title},
+            f"getSchema_{collection.id}",
+            _("A feature of the collection as a schema: every property with its type."),
+        ),
         f"{base}/items/{{featureId}}": {
             "get": {
                 "tags": ["Data"],
@@ -327,6 +392,23 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def _schema_get(summary: str, operation_id: str, description: str) -> dict[str, Any]:
+    schema = {"schema": {"type": "object"}}
+    return {
+        "get": {
+            "tags": ["Collections"],
+            "summary": summary,
+            "operationId": operation_id,
+            "parameters": [_ref("parameters", "f")],
+            "responses": {
+                "200": {"description": description, "content": {SCHEMA_JSON: schema, JSON: schema}},
+                "400": _ref("responses", "InvalidParameter"),
+                "404": _ref("responses", "NotFound"),
+            },
+        }
     }
 
 
