@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "config.security.SecurityHeadersMiddleware",
     # JSON 411/413 before anything reads an API body; JSON 503 while the database is away.
     "api.middleware.ApiGuardMiddleware",
+    # CORS for public reads, and their preflight answered before any view (api/cors.py).
+    "api.cors.PublicReadCorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -247,3 +249,17 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# CORS for the public read-only resources (api/cors.py): which origins' web pages may read the
+# OGC API, the tiles, the public REST reads and the catalogue. `*` (the default) lets any page
+# read them; a list (https://gis.example.org,https://karte.example.org) only those. Writes and
+# anything needing a session or token never get CORS, whatever this says.
+CORS_ALLOWED_ORIGINS = tuple(env_list("CORS_ALLOWED_ORIGINS", ["*"]))
+for _origin in CORS_ALLOWED_ORIGINS:
+    _parts = urlsplit(_origin)
+    if _origin != "*" and (
+        _parts.scheme not in ("http", "https") or not _parts.netloc or _parts.path
+    ):
+        raise ImproperlyConfigured(
+            f"CORS_ALLOWED_ORIGINS: {_origin!r} is not an origin (scheme://host[:port]) or *."
+        )
