@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -380,10 +381,12 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         "links": links,
     }
     if html:
+        shown = [json.loads(text) for text in page]
         context = {
+            **_map_preview(request, found, shown, query.crs, query.skip_geometry),
             "collection": found,
             "columns": list(spec.properties),
-            "features": [json.loads(text) for text in page],
+            "features": shown,
             "crs": query.crs,
             "offset": query.offset,
             **members,
@@ -393,6 +396,30 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         return _content_crs(render(request, "ogc/items.html", context), query.crs)
     body = "".join(collection_chunks(page, members))
     return _content_crs(HttpResponse(body, content_type=GEOJSON), query.crs)
+
+
+def _map_preview(
+    request: HttpRequest,
+    collection: Collection,
+    shown: list[dict[str, Any]],
+    crs: Crs,
+    skip_geometry: bool,
+) -> dict[str, Any]:
+    """What the HTML pages' map needs: the features (CRS84 only) and the base map's settings."""
+    if skip_geometry:
+        return {}
+    if crs != CRS84:
+        return {"map_note": _("The map shows features in CRS84 only (without crs).")}
+    item_url = reverse("ogc:item", kwargs={"collection_id": collection.id, "feature_id": 0})
+    return {
+        "map_data": {
+            "features": {"type": "FeatureCollection", "features": shown},
+            "tileUrl": settings.MAP_TILE_URL,
+            "attribution": settings.MAP_TILE_ATTRIBUTION,
+            "maxZoom": settings.MAP_TILE_MAX_ZOOM,
+            "itemUrl": item_url.removesuffix("0") + "{id}?f=html",
+        }
+    }
 
 
 def _items_links(
@@ -488,7 +515,12 @@ def item(request: HttpRequest, collection_id: str, feature_id: str) -> HttpRespo
         ),
     ]
     if html:
-        context = {"collection": found, "feature": feature, "crs": crs}
+        context = {
+            **_map_preview(request, found, [feature], crs, skip_geometry=False),
+            "collection": found,
+            "feature": feature,
+            "crs": crs,
+        }
         return _content_crs(render(request, "ogc/item.html", context), crs)
     return _content_crs(_json(feature, content_type=GEOJSON), crs)
 
