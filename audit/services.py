@@ -29,3 +29,23 @@ def log_action(
         after=after,
         reason=reason,
     )
+
+
+def log_event(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: str = "",
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """An entry about data rather than one object (an import, an export): what, and counts."""
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        after=after,
+        reason=reason,
+    )

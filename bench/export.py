@@ -39,9 +39,9 @@ TARGET_GROWTH_MB = 50.0
 
 def _stream_to_devnull(slug: str) -> int:
     from geo.exports import ExportOptions, geojson_chunks
-    from proposals.models import Project
+    from proposals.exports import project_scope
 
-    options = ExportOptions("proposals", project=Project.objects.get(slug=slug))
+    options = ExportOptions("proposals", project=project_scope(slug))
     written = 0
     with open(os.devnull, "wb") as sink:
         for chunk in geojson_chunks(options):
@@ -54,9 +54,9 @@ def _psql_sql(slug: str) -> str:
     from django.db import connection
 
     from geo.exports import dataset_source
-    from proposals.models import Project
+    from proposals.exports import project_scope
 
-    queryset, spec = dataset_source("proposals", Project.objects.get(slug=slug))
+    queryset, spec = dataset_source("proposals", project_scope(slug))
     fields = [spec.id_field, spec.geometry, *spec.properties.values()]
     inner, params = queryset.values_list(*fields).query.sql_with_params()
     with connection.cursor() as cursor:
@@ -94,7 +94,8 @@ def _drfgis(slug: str) -> int:
     from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
     from geo.exports import dataset_source
-    from proposals.models import Project, Proposal
+    from proposals.exports import project_scope
+    from proposals.models import Proposal
 
     class ProposalFeatures(GeoFeatureModelSerializer):
         project = serializers.CharField(source="project.slug")
@@ -112,7 +113,7 @@ def _drfgis(slug: str) -> int:
                 "site", "vote_count", "comment_count", "created_at",
             ]  # fmt: skip
 
-    queryset, _spec = dataset_source("proposals", Project.objects.get(slug=slug))
+    queryset, _spec = dataset_source("proposals", project_scope(slug))
     rows = queryset.select_related("project", "category", "site")
     return len(json.dumps(ProposalFeatures(rows, many=True).data))
 

@@ -20,11 +20,12 @@ from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from geo.exports import (
-    DATASETS,
     EXTENSIONS,
     ExportError,
+    datasets,
     export_options,
     geojson_chunks,
+    log_export,
     open_export,
 )
 from proposals import rules
@@ -51,7 +52,7 @@ def _request_language(view: Callable[..., HttpResponseBase]) -> Callable[..., Ht
 @_request_language
 def download(request: HttpRequest, dataset: str, extension: str) -> HttpResponseBase:
     """`/api/exports/<dataset>.<ext>?srid=4326|25832&project=<slug>&csv_geometry=wkt|xy`."""
-    if dataset not in DATASETS or extension not in FORMAT_BY_EXTENSION:
+    if dataset not in datasets() or extension not in FORMAT_BY_EXTENSION:
         raise Http404
     try:
         rules.may_export.enforce(request.user)
@@ -81,11 +82,13 @@ def download(request: HttpRequest, dataset: str, extension: str) -> HttpResponse
             geojson_chunks(options), content_type=options.content_type
         )
         response["Content-Disposition"] = disposition
+        log_export(options, actor=request.user, destination="download")
     else:
         try:
             produced = open_export(options)
         except ExportError as error:
             return JsonResponse({"detail": str(error)}, status=500)
+        log_export(options, actor=request.user, destination="download")
         response = FileResponse(
             produced, as_attachment=True, filename=options.filename,
             content_type=options.content_type,

@@ -100,14 +100,28 @@ class VisibleProjectField(serializers.SlugRelatedField):
         return projects_visible_to(self.context["request"].user)
 
 
+def is_whole_number(data: Any) -> bool:
+    """A JSON integer or a string of digits: `21.9` and `21.0` are not (never cut to 21)."""
+    return not isinstance(data, bool) and (
+        isinstance(data, int) or (isinstance(data, str) and data.isascii() and data.isdigit())
+    )
+
+
+class WholeNumberField(serializers.IntegerField):
+    """An integer field that refuses floats instead of truncating them."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not is_whole_number(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class WholeNumberIdField(serializers.PrimaryKeyRelatedField):
     """An id as a JSON integer (or digits) within a bigint: `21.9` is refused, not cut to 21,
     and 1e400 never reaches the database."""
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, bool) or not (
-            isinstance(data, int) or (isinstance(data, str) and data.isascii() and data.isdigit())
-        ):
+        if not is_whole_number(data):
             self.fail("incorrect_type", data_type=type(data).__name__)
         if not 1 <= int(data) <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
@@ -244,11 +258,11 @@ class CommentCreateSerializer(serializers.Serializer):
 
 class VoteCreateSerializer(serializers.Serializer):
     # A plain id: the view looks the proposal up once, with its project (the hottest write).
-    proposal = serializers.IntegerField(
+    proposal = WholeNumberField(
         min_value=1,
         max_value=MAX_ID,
         error_messages={
-            "invalid": _("Give the proposal's id as a number."),
+            "invalid": _("Give the proposal's id as a whole number."),
             "min_value": _("There is no such proposal, or it is not public."),
             "max_value": _("There is no such proposal, or it is not public."),
         },

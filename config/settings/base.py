@@ -177,6 +177,12 @@ MAP_VECTOR_TILE_THRESHOLD = env_int("MAP_VECTOR_TILE_THRESHOLD", 5000)
 if "{z}" not in MAP_TILE_URL or not urlsplit(MAP_TILE_URL).scheme.startswith("http"):
     raise ImproperlyConfigured("MAP_TILE_URL must be an http(s) URL template containing {z}.")
 
+# Imported sites and districts must lie within the city boundary plus this margin (metres):
+# a wrong CRS puts a site in New York, and that is refused per feature.
+IMPORT_CITY_MARGIN_M = env_int("IMPORT_CITY_MARGIN_M", 1000)
+if IMPORT_CITY_MARGIN_M < 0:
+    raise ImproperlyConfigured("IMPORT_CITY_MARGIN_M must be 0 or more (metres).")
+
 # Security headers (config/security.py): no origin but ours, except the tile server for images.
 CONTENT_SECURITY_POLICY = content_security_policy(MAP_TILE_URL)
 PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"

@@ -131,3 +131,22 @@ def test_unknown_dataset_or_format_is_404(client, gis_staff):
 def test_only_get(client, gis_staff):
     client.force_login(gis_staff)
     assert client.post(url("sites.geojson")).status_code == 405
+
+
+def test_downloads_are_audited(client, gis_staff, data):
+    from audit.models import AuditEntry
+
+    client.force_login(gis_staff)
+    for name, query in (
+        ("sites.gpkg", {"srid": "25832"}),
+        ("proposals.geojson", {"project": "stadtraum"}),
+    ):
+        # Read to the end without `body()`: its close() would end the test's connection.
+        assert b"".join(client.get(url(name, **query)).streaming_content)
+    assert client.get(url("proposals.geojson", srid="3857")).status_code == 400
+    sites, proposals = AuditEntry.objects.filter(action="export").order_by("pk")
+    assert (sites.actor, sites.object_type) == (gis_staff, "export.sites")
+    assert sites.after["features"] == {"sites": 1, "site_outlines": 0}
+    assert (sites.after["format"], sites.after["srid"]) == ("gpkg", 25832)
+    assert proposals.after["project"] == "stadtraum"
+    assert proposals.after["features"] == {"proposals": 1}

@@ -1,10 +1,11 @@
-"""Imports of sites and districts: files made with ogr2ogr, read by GDAL, stored all or nothing."""
+"""Reading GIS files and geo's own import, the areas: files made with ogr2ogr, read by GDAL,
+stored all or nothing, messages that say what is wrong."""
 
 from __future__ import annotations
 
 import io
-import json
 import os
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -12,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.gis.geos import Point
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
+from audit.models import AuditEntry
 from geo.models import Area
-from locations.models import Site
 from tests.factories import AreaFactory, box
+from tests.geofiles import BOW_TIE, feature, ogr2ogr, point, rectangle, run, write_geojson
 
 pytestmark = pytest.mark.django_db
 
@@ -29,80 +30,7 @@ def english():
         yield
 
 
-def feature(geometry: dict | None, **properties: object) -> dict:
-    return {"type": "Feature", "geometry": geometry, "properties": properties}
-
-
-def point(x: float, y: float) -> dict:
-    return {"type": "Point", "coordinates": [x, y]}
-
-
-def rectangle(x1: float, y1: float, x2: float, y2: float) -> dict:
-    ring = [[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]]
-    return {"type": "Polygon", "coordinates": [ring]}
-
-
-# A bow tie: its edges cross, so the polygon intersects itself.
-BOW_TIE = {
-    "type": "Polygon",
-    "coordinates": [[[7.76, 49.44], [7.77, 49.445], [7.77, 49.44], [7.76, 49.445], [7.76, 49.44]]],
-}
-
-
-def write_geojson(path: Path, *features: dict) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": list(features)}))
-    return path
-
-
-def ogr2ogr(*args: str) -> None:
-    subprocess.run(["ogr2ogr", *args], capture_output=True, text=True, check=True)
-
-
-def run(command: str, *args: str) -> tuple[str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    call_command(command, *args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
-
-
-SITES = (
-    feature(point(7.7689, 49.4447), external_id="S-1", name="Stiftsplatz", kind="square",
-            description="Im Zentrum", flaeche=1200),
-    feature(rectangle(7.760, 49.440, 7.762, 49.441), external_id="S-2", name="Brache Nord",
-            kind="Vacant lot"),
-    feature(point(7.7705, 49.4440), external_id="S-3", name="Schillerplatz", kind="Platz"),
-)  # fmt: skip
-
-
-def test_geojson_sites_are_imported_with_kinds_districts_and_attributes(tmp_path):
-    district = AreaFactory(name="Innenstadt", geometry=box(7.74, 49.43, 7.79, 49.45))
-    path = write_geojson(tmp_path / "sites.geojson", *SITES)
-    out, _err = run("import_sites", str(path))
-    assert "3 features read: 3 new, 0 updated, 0 refused." in out
-    stift = Site.objects.get(external_id="S-1")
-    assert stift.kind == Site.Kind.SQUARE
-    assert stift.location.coords == pytest.approx((7.7689, 49.4447))
-    assert stift.district == district
-    assert stift.description == "Im Zentrum"
-    assert stift.attributes == {"flaeche": 1200}
-    lot = Site.objects.get(external_id="S-2")
-    assert lot.kind == Site.Kind.LOT  # the English label is understood
-    assert lot.outline is not None and lot.outline.covers(lot.location)
-    assert Site.objects.get(external_id="S-3").kind == Site.Kind.SQUARE  # and the German one
-
-
-def test_geopackage_in_utm_is_transformed_to_wgs84(tmp_path):
-    source = write_geojson(tmp_path / "sites.geojson", *SITES)
-    gpkg = tmp_path / "sites.gpkg"
-    ogr2ogr("-f", "GPKG", str(gpkg), str(source), "-s_srs", "EPSG:4326", "-t_srs", "EPSG:25832",
-            "-nln", "standorte")  # fmt: skip
-    info = subprocess.run(["ogrinfo", "-so", "-al", str(gpkg)], capture_output=True, text=True)
-    assert 'ID["EPSG",25832]]' in info.stdout  # the file really is in UTM
-    run("import_sites", str(gpkg), "--layer", "standorte")
-    stift = Site.objects.get(external_id="S-1")
-    assert stift.location.srid == 4326
-    assert stift.location.x == pytest.approx(7.7689, abs=1e-7)
-    assert stift.location.y == pytest.approx(49.4447, abs=1e-7)
-    assert Site.objects.count() == 3
+DISTRICT = ("--kind", "district")
 
 
 def test_shapefile_districts_plain_and_zipped(tmp_path):
@@ -135,104 +63,8 @@ def test_shapefile_districts_plain_and_zipped(tmp_path):
         for file in folder.iterdir():
             zipped.write(file, f"daten/{file.name}")
     out, _err = run("import_areas", str(archive), *options)
-    assert "0 new, 2 updated" in out
+    assert "0 new, 0 updated, 2 unchanged" in out
     assert Area.objects.count() == 2
-
-
-def test_second_import_updates_instead_of_duplicating(tmp_path):
-    path = write_geojson(tmp_path / "sites.geojson", *SITES)
-    run("import_sites", str(path))
-    first = Site.objects.get(external_id="S-1")
-    changed = [dict(f, properties=dict(f["properties"])) for f in SITES]
-    changed[0]["properties"]["name"] = "Stiftsplatz (neu)"
-    changed[0]["geometry"] = point(7.7690, 49.4448)
-    write_geojson(path, *changed)
-    out, _err = run("import_sites", str(path))
-    assert "0 new, 3 updated" in out
-    assert Site.objects.count() == 3
-    again = Site.objects.get(external_id="S-1")
-    assert again.pk == first.pk and again.slug == first.slug
-    assert again.name == "Stiftsplatz (neu)"
-    assert again.location.coords == pytest.approx((7.7690, 49.4448))
-
-
-def test_dry_run_validates_and_stores_nothing(tmp_path):
-    path = write_geojson(tmp_path / "sites.geojson", *SITES)
-    out, _err = run("import_sites", str(path), "--dry-run")
-    assert "3 new" in out and "Dry run" in out
-    assert Site.objects.count() == 0
-
-
-def test_one_self_intersecting_polygon_stores_nothing_and_is_reported(tmp_path):
-    path = write_geojson(
-        tmp_path / "sites.geojson",
-        SITES[0],
-        feature(BOW_TIE, external_id="S-9", name="Fliege", kind="lot"),
-        SITES[2],
-    )
-    err = io.StringIO()
-    with pytest.raises(CommandError, match="1 of 3 features were refused, so nothing was stored"):
-        call_command("import_sites", str(path), stdout=io.StringIO(), stderr=err)
-    assert Site.objects.count() == 0
-    report = err.getvalue()
-    assert "feature 2 (id 'S-9'): outline:" in report
-    assert "Self-intersection" in report
-    assert "Traceback" not in report
-
-
-def test_skip_invalid_stores_the_valid_ones(tmp_path):
-    path = write_geojson(
-        tmp_path / "sites.geojson",
-        SITES[0],
-        feature(BOW_TIE, external_id="S-9", name="Fliege", kind="lot"),
-    )
-    out, err = run("import_sites", str(path), "--skip-invalid")
-    assert "1 new, 0 updated, 1 refused" in out
-    assert "feature 2 (id 'S-9')" in err
-    assert list(Site.objects.values_list("external_id", flat=True)) == ["S-1"]
-
-
-def test_every_problem_of_every_feature_is_reported(tmp_path):
-    path = write_geojson(
-        tmp_path / "sites.geojson",
-        feature(point(7.7, 49.4), external_id="A", name="", kind="spaceport"),
-        feature(None, external_id="B", name="Nirgendwo", kind="lot"),
-        feature({"type": "GeometryCollection", "geometries": []}, external_id="C", name="Leer",
-                kind="lot"),
-        feature(point(200.0, 49.4), external_id="D", name="Weit weg", kind="lot"),
-        feature({"type": "LineString", "coordinates": [[7.7, 49.4], [7.71, 49.41]]},
-                external_id="E", name="Strecke", kind="street_space"),
-        feature(point(7.7, 49.4), name="Ohne Id", kind="lot"),
-        feature(point(7.7, 49.4), external_id="A", name="Doppelt", kind="lot"),
-    )  # fmt: skip
-    err = io.StringIO()
-    with pytest.raises(CommandError, match="7 of 7 features"):
-        call_command("import_sites", str(path), stdout=io.StringIO(), stderr=err)
-    report = err.getvalue()
-    assert "feature 1 (id 'A'): name: The name is missing." in report
-    assert "feature 1 (id 'A'): kind: Unknown kind 'spaceport'" in report
-    assert "feature 2 (id 'B'): geometry: The feature has no geometry." in report
-    assert "feature 3 (id 'C'): geometry: The geometry is empty." in report
-    assert "feature 4 (id 'D'): geometry: After conversion to WGS 84" in report
-    assert (
-        "feature 5 (id 'E'): geometry: A site is a point or a polygon, not a LineString" in report
-    )
-    assert "feature 6: external_id: The id is missing." in report
-    assert "feature 7 (id 'A'): external_id: The id appears twice in the file (also feature 1)" in (
-        report
-    )
-    assert Site.objects.count() == 0
-
-
-def test_coordinates_that_cannot_be_transformed_are_refused(tmp_path):
-    path = write_geojson(
-        tmp_path / "utm.geojson", feature(point(5e7, 5e7), external_id="X", name="X", kind="lot")
-    )
-    err = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command("import_sites", str(path), "--srid", "25832", stdout=io.StringIO(),
-                     stderr=err)  # fmt: skip
-    assert "cannot be converted to WGS 84" in err.getvalue()
 
 
 def test_area_refusals(tmp_path):
@@ -269,41 +101,40 @@ def test_new_area_never_takes_over_another_areas_slug(tmp_path):
     ("content", "message"),
     [
         (b"this is not a GIS file", "GDAL cannot read"),
-        (b'{"type": "FeatureCollection", "features": [', "GDAL cannot read"),
+        (b'{"type": "FeatureCollection", "features": [', r"is truncated: its JSON ends"),
+        (
+            b'{"type": "FeatureCollection", "features": [}',
+            r"is not valid JSON: Expecting value at line 1, column 44",
+        ),
     ],
 )
 def test_unreadable_file_is_a_clean_error(tmp_path, content, message):
     path = tmp_path / "broken.geojson"
     path.write_bytes(content)
     with pytest.raises(CommandError, match=message):
-        run("import_sites", str(path))
+        run("import_areas", str(path), *DISTRICT)
 
 
 def test_missing_file_bad_zip_and_missing_fields_are_clean_errors(tmp_path):
     with pytest.raises(CommandError, match="There is no file"):
-        run("import_sites", str(tmp_path / "nope.gpkg"))
+        run("import_areas", str(tmp_path / "nope.gpkg"), *DISTRICT)
     bad_zip = tmp_path / "x.zip"
     bad_zip.write_bytes(b"PK but not really")
     with pytest.raises(CommandError, match="not a readable zip"):
-        run("import_sites", str(bad_zip))
+        run("import_areas", str(bad_zip), *DISTRICT)
     empty_zip = tmp_path / "empty.zip"
     with zipfile.ZipFile(empty_zip, "w") as zipped:
         zipped.writestr("readme.txt", "nothing here")
     with pytest.raises(CommandError, match="no Shapefile, GeoPackage or GeoJSON"):
-        run("import_sites", str(empty_zip))
-    path = write_geojson(tmp_path / "s.geojson", *SITES)
+        run("import_areas", str(empty_zip), *DISTRICT)
+    path = write_geojson(
+        tmp_path / "a.geojson",
+        feature(rectangle(7.7, 49.4, 7.71, 49.41), external_id="1", name="A"),
+    )
     with pytest.raises(CommandError, match=r"no field 'titel'.*--name-field"):
-        run("import_sites", str(path), "--name-field", "titel")
+        run("import_areas", str(path), "--name-field", "titel", *DISTRICT)
     with pytest.raises(CommandError, match="no layer 'x'"):
-        run("import_sites", str(path), "--layer", "x")
-
-
-def test_progress_bar_only_when_asked(tmp_path):
-    path = write_geojson(tmp_path / "sites.geojson", *SITES)
-    _out, err = run("import_sites", str(path), "--dry-run")
-    assert "%" not in err  # stderr is not a terminal here
-    _out, err = run("import_sites", str(path), "--dry-run", "--progress")
-    assert "100% (3/3)" in err
+        run("import_areas", str(path), "--layer", "x", *DISTRICT)
 
 
 def test_command_line_exit_status_and_no_traceback(tmp_path):
@@ -311,20 +142,177 @@ def test_command_line_exit_status_and_no_traceback(tmp_path):
     path.write_bytes(b"garbage")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     result = subprocess.run(
-        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "import_sites", str(path),
-         "--skip-checks"],
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "import_areas", str(path),
+         "--kind", "district", "--skip-checks"],
         capture_output=True, text=True, env=env, cwd=settings.BASE_DIR,
     )  # fmt: skip
     assert result.returncode == 1
     assert "CommandError" in result.stderr
     assert "Traceback" not in result.stderr
+    # GDAL's own message is quoted in ours once, not printed beside it.
+    assert "GDAL_ERROR" not in result.stderr and "ERROR 4" not in result.stderr
 
 
-def test_point_outline_pairs_keep_the_district(tmp_path):
-    AreaFactory(name="Mitte", geometry=box(7.74, 49.43, 7.79, 49.45))
-    path = write_geojson(tmp_path / "s.geojson", SITES[1])
-    run("import_sites", str(path))
-    lot = Site.objects.get()
-    assert lot.district is not None
-    assert lot.outline is not None
-    assert lot.outline.covers(Point(lot.location.x, lot.location.y, srid=4326))
+CITY = box(7.62, 49.36, 7.90, 49.52)
+
+
+def test_districts_outside_the_city_are_refused(tmp_path, settings):
+    AreaFactory(name="Kaiserslautern", kind=Area.Kind.CITY, geometry=CITY)
+    settings.IMPORT_CITY_MARGIN_M = 500
+    path = write_geojson(
+        tmp_path / "d.geojson",
+        feature(rectangle(7.74, 49.43, 7.79, 49.45), external_id="1", name="Innenstadt"),
+        # Reaching about 2 km beyond the boundary box: more than the margin.
+        feature(rectangle(7.85, 49.43, 7.93, 49.45), external_id="2", name="Zu weit"),
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 of 2 features were refused"):
+        call_command("import_areas", str(path), *DISTRICT, stdout=io.StringIO(), stderr=err)
+    assert "feature 2 (id '2'): geometry: The geometry lies outside the city" in err.getvalue()
+    assert "plus 500 m" in err.getvalue()
+    assert not Area.objects.filter(kind=Area.Kind.DISTRICT).exists()
+    settings.IMPORT_CITY_MARGIN_M = 3000
+    out, _err = run("import_areas", str(path), *DISTRICT)
+    assert "2 new" in out
+
+
+def test_without_a_city_boundary_the_report_says_nothing_was_checked(tmp_path):
+    path = write_geojson(
+        tmp_path / "d.geojson", feature(rectangle(7.74, 49.43, 7.79, 49.45), external_id="1",
+                                        name="Innenstadt")
+    )  # fmt: skip
+    _out, err = run("import_areas", str(path), *DISTRICT)
+    assert "No city boundary is stored" in err
+
+
+def test_an_unclosed_ring_is_not_called_a_crs_problem(tmp_path):
+    ring = [[7.74, 49.43], [7.79, 49.43], [7.79, 49.45], [7.74, 49.45]]
+    path = write_geojson(
+        tmp_path / "d.geojson",
+        feature({"type": "Polygon", "coordinates": [ring]}, external_id="1", name="Offen"),
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_areas", str(path), *DISTRICT, stdout=io.StringIO(), stderr=err)
+    report = err.getvalue()
+    assert "feature 1 (id '1'): geometry: Ring 1 of the polygon is not closed" in report
+    assert "starts at (7.74 49.43) and ends at (7.74 49.45)" in report
+    assert "WGS 84" not in report and "coordinate reference system" not in report
+
+
+def _truncate(path: Path, keep: float) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+def test_truncated_files_are_called_truncated(tmp_path):
+    source = write_geojson(
+        tmp_path / "d.geojson",
+        *(feature(rectangle(7.74 + i / 1000, 49.43, 7.75 + i / 1000, 49.44), external_id=str(i),
+                  name=f"B{i}") for i in range(200)),
+    )  # fmt: skip
+    gpkg = tmp_path / "d.gpkg"
+    ogr2ogr("-f", "GPKG", str(gpkg), str(source))
+    with sqlite3.connect(gpkg) as db:  # the file really is complete before it is cut
+        assert db.execute("SELECT count(*) FROM d").fetchone() == (200,)
+    _truncate(gpkg, 0.6)
+    with pytest.raises(CommandError, match=r"d.gpkg is truncated: it has \d+ of the \d+ bytes"):
+        run("import_areas", str(gpkg), *DISTRICT)
+
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    ogr2ogr("-f", "ESRI Shapefile", str(folder / "d.shp"), str(source))
+    _truncate(folder / "d.shp", 0.5)
+    with pytest.raises(CommandError, match=r"d.shp is truncated"):
+        run("import_areas", str(folder / "d.shp"), *DISTRICT)
+
+    archive = tmp_path / "d.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for file in (folder).iterdir():
+            zipped.write(file, file.name)
+    # The zip's members are whole, the Shapefile inside them is not.
+    with pytest.raises(CommandError, match=r"d.zip is truncated"):
+        run("import_areas", str(archive), *DISTRICT)
+    _truncate(archive, 0.7)
+    with pytest.raises(CommandError, match=r"not a readable zip file \(is it truncated\?\)"):
+        run("import_areas", str(archive), *DISTRICT)
+
+    _truncate(source, 0.5)
+    with pytest.raises(CommandError, match=r"d.geojson is truncated"):
+        run("import_areas", str(source), *DISTRICT)
+
+
+def test_absurd_coordinates_are_refused_before_any_transformation(tmp_path):
+    """PROJ spins for tens of seconds on them: the file's CRS cannot hold such numbers."""
+    path = write_geojson(
+        tmp_path / "d.geojson",
+        feature({"type": "Polygon", "coordinates": [[[1e20, 1e20], [2e20, 1e20], [2e20, 2e20],
+                                                     [1e20, 1e20]]]}, external_id="1", name="X"),
+        crs=3857,
+    )  # fmt: skip
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_areas", str(path), *DISTRICT, stdout=io.StringIO(), stderr=err)
+    assert "are impossible in EPSG:3857" in err.getvalue()
+
+
+def test_area_imports_are_audited_and_a_reimport_changes_nothing(tmp_path):
+    AreaFactory(name="Kaiserslautern", kind=Area.Kind.CITY, geometry=CITY)
+    path = write_geojson(
+        tmp_path / "d.geojson",
+        feature(rectangle(7.74, 49.43, 7.79, 49.45), external_id="1", name="Innenstadt",
+                population=9000),
+    )  # fmt: skip
+    run("import_areas", str(path), *DISTRICT)
+    out, _err = run("import_areas", str(path), *DISTRICT)
+    assert "feature 1 (id '1'): unchanged" in out
+    entries = list(AuditEntry.objects.filter(action="import").order_by("pk"))
+    assert [e.object_type for e in entries] == ["import.areas.district"] * 2
+    assert (entries[0].after["created"], entries[1].after["unchanged"]) == (1, 1)
+    assert entries[0].after["file"] == str(path.resolve())
+
+
+def test_districts_export_round_trip(tmp_path):
+    AreaFactory(name="Kaiserslautern", kind=Area.Kind.CITY, geometry=CITY)
+    AreaFactory(name="West", external_id="W", geometry=box(7.74, 49.43, 7.765, 49.45),
+                is_approximate=True, population=None)  # fmt: skip
+    before = list(Area.objects.order_by("pk").values())
+    target = tmp_path / "d.shp.zip"
+    call_command("export_data", "districts", "--format", "shp", "--srid", "25832",
+                 "-o", str(target))  # fmt: skip
+    out, _err = run("import_areas", str(target), *DISTRICT)
+    assert "1 unchanged" in out
+    assert list(Area.objects.order_by("pk").values()) == before
+
+
+def test_gdal_messages_are_not_printed_beside_ours(tmp_path):
+    """Django logs GDAL's errors (printed in debug mode); our message says it once, clearly."""
+    path = tmp_path / "cut.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "geo')
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DJANGO_DEBUG": "true"}
+    result = subprocess.run(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "import_areas", str(path),
+         "--kind", "district", "--skip-checks"],
+        capture_output=True, text=True, env=env, cwd=settings.BASE_DIR,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.count("cut.geojson") == 1
+    assert "truncated" in result.stderr or "abgeschnitten" in result.stderr
+    assert "GDAL_ERROR" not in result.stderr and "Failed to read GeoJSON" not in result.stderr
+
+
+def test_a_district_without_external_id_is_found_by_its_slug_and_keeps_what_is_not_given(
+    tmp_path,
+):
+    AreaFactory(name="Kaiserslautern", kind=Area.Kind.CITY, geometry=CITY)
+    west = AreaFactory(name="West", slug="west", geometry=box(7.74, 49.43, 7.765, 49.45),
+                       population=9000)  # fmt: skip
+    path = write_geojson(
+        tmp_path / "d.geojson",
+        feature(rectangle(7.74, 49.43, 7.765, 49.45), slug="west", name="West (neu)"),
+    )
+    out, _err = run("import_areas", str(path), *DISTRICT)
+    assert "feature 1 (id 'west'): updated name" in out
+    west.refresh_from_db()
+    assert (west.name, west.population, west.external_id) == ("West (neu)", 9000, None)
+    assert Area.objects.filter(kind=Area.Kind.DISTRICT).count() == 1

@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import F, Sum
 
-from accounts.models import RateCounter
 from audit.models import AuditEntry
+from infra.models import RateCounter
 from proposals import rules
 from proposals.models import PaperTally, Project, Proposal, Vote, VotingMode
 from proposals.selectors import current_tallies, my_votes, project_results, with_counts

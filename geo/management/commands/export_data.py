@@ -13,22 +13,24 @@ from django.utils.translation import gettext as _
 
 from geo.exports import (
     CSV_GEOMETRIES,
-    DATASETS,
     FORMATS,
     SRIDS,
     ExportError,
+    datasets,
     export_options,
     geojson_chunks,
+    log_export,
     open_export,
     write_export,
 )
+from geo.management.commands._importing import add_user_argument, command_actor
 
 
 class Command(BaseCommand):
     help = "Export sites, proposals or districts in a GIS format (EPSG:4326 or EPSG:25832)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("dataset", choices=DATASETS)
+        parser.add_argument("dataset", choices=datasets())
         parser.add_argument("--format", dest="fmt", choices=FORMATS, default="geojson")
         parser.add_argument("--srid", type=int, choices=SRIDS, default=SRIDS[0])
         parser.add_argument("--project", help="Project slug: only this project's proposals.")
@@ -41,6 +43,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "-o", "--output", required=True, help="Output file, or '-' for standard output."
         )
+        add_user_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -53,15 +56,18 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             raise CommandError(_messages(error)) from None
+        actor, who = command_actor(options["user"])
         try:
             if options["output"] == "-":
                 self._to_stdout(export)
+                log_export(export, actor=actor, destination=f"stdout ({who})")
                 return
             target = Path(options["output"])
             if not target.parent.is_dir():
                 message = _("The folder %(path)s does not exist.") % {"path": target.parent}
                 raise CommandError(message)
             write_export(export, target)
+            log_export(export, actor=actor, destination=f"{target.resolve()} ({who})")
         except ExportError as error:
             raise CommandError(str(error)) from None
         self.stderr.write(_("Wrote %(path)s") % {"path": target})
