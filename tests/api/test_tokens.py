@@ -92,7 +92,7 @@ def test_revoked_expired_forged_tokens_are_no_one(gis_staff, citizen):  # type: 
     other, other_secret = access_token_create(user=gis_staff, name="b", days=1)
     AccessToken.objects.filter(pk=other.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert access_token_user(other_secret) is None
-    deactivated, deactivated_secret = access_token_create(user=gis_staff, name="c", days=1)
+    _deactivated, deactivated_secret = access_token_create(user=gis_staff, name="c", days=1)
     type(gis_staff).objects.filter(pk=gis_staff.pk).update(is_active=False)
     assert access_token_user(deactivated_secret) is None
 
