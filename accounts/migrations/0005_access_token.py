@@ -6,30 +6,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_rate_counter_moves_to_infra'),
+        ("accounts", "0004_rate_counter_moves_to_infra"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccessToken',
+            name="AccessToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='What the token is for, e.g. “QGIS office PC”.', max_length=80, verbose_name='name')),
-                ('prefix', models.CharField(max_length=16, unique=True, verbose_name='prefix')),
-                ('digest', models.CharField(max_length=64, verbose_name='digest')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('expires_at', models.DateTimeField(verbose_name='expires')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='access_tokens', to=settings.AUTH_USER_MODEL, verbose_name='account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="What the token is for, e.g. “QGIS office PC”.",
+                        max_length=80,
+                        verbose_name="name",
+                    ),
+                ),
+                ("prefix", models.CharField(max_length=16, unique=True, verbose_name="prefix")),
+                ("digest", models.CharField(max_length=64, verbose_name="digest")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("expires_at", models.DateTimeField(verbose_name="expires")),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last used"),
+                ),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="access_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'access token',
-                'verbose_name_plural': 'access tokens',
-                'ordering': ['-created_at'],
+                "verbose_name": "access token",
+                "verbose_name_plural": "access tokens",
+                "ordering": ["-created_at"],
             },
         ),
     ]
