@@ -9,6 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
 from accounts import personal_data
+from accounts.models import AccessToken
 
 
 def display_name(user: Any) -> str:
@@ -76,3 +77,8 @@ def account_data(user: Any) -> dict[str, Any]:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def access_tokens_of(user: Any) -> list[AccessToken]:
+    """The person's access tokens, newest first, with whether each still works."""
+    return list(AccessToken.objects.filter(user=user).order_by("-created_at"))
