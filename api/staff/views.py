@@ -61,9 +61,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             token_id = int(request.POST.get("token", ""))
             access_token_revoke(user=user, token_id=token_id)
         except (ValueError, ValidationError):
-            return render(
-                request, "staff/tokens.html", _context(user, form, None), status=400
-            )
+            return render(request, "staff/tokens.html", _context(user, form, None), status=400)
     elif form.is_bound and form.is_valid():
         try:
             _token, created_secret = access_token_create(
@@ -76,9 +74,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         else:
             form = AccessTokenForm()
     status = 400 if form.is_bound and form.errors else 200
-    return render(
-        request, "staff/tokens.html", _context(user, form, created_secret), status=status
-    )
+    return render(request, "staff/tokens.html", _context(user, form, created_secret), status=status)
 
 
 def _context(user: Any, form: AccessTokenForm, created_secret: str | None) -> dict[str, Any]:
