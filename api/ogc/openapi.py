@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from api.ogc.collections import COLLECTIONS, CRS84, SUPPORTED_CRS, Collection
 from api.ogc.cql import FILTER_LANGUAGES, MAX_FILTER_CHARS
 from api.ogc.params import DEFAULT_LIMIT, FORMATS, MAX_LIMIT
+from api.v1.tiles import MVT, TILE_LAYERS
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 # The schema dialect of OpenAPI 3.0 (its Schema Object, with `nullable`).
@@ -142,6 +143,34 @@ def _parameters() -> dict[str, Any]:
             {"type": "string"},
             _("Only proposals of the project with this slug."),
         ),
+        "tileMatrixSetId": {
+            "name": "tileMatrixSetId",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": ["WebMercatorQuad"]},
+            "description": _("The tile matrix set: WebMercatorQuad."),
+        },
+        "tileMatrix": {
+            "name": "tileMatrix",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 22},
+            "description": _("Zoom level (the tile matrix), 0 to 22."),
+        },
+        "tileRow": {
+            "name": "tileRow",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+            "description": _("Row of the tile, 0 to 2^tileMatrix - 1, from the north."),
+        },
+        "tileCol": {
+            "name": "tileCol",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+            "description": _("Column of the tile, 0 to 2^tileMatrix - 1, from the west."),
+        },
         "featureId": {
             "name": "featureId",
             "in": "path",
@@ -395,6 +424,69 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
     }
 
 
+def _json_get(
+    summary: str, operation_id: str, description: str, parameters: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "get": {
+            "tags": ["Tiles"],
+            "summary": summary,
+            "operationId": operation_id,
+            "parameters": parameters,
+            "responses": {
+                "200": {
+                    "description": description,
+                    "content": {JSON: {"schema": {"type": "object"}}},
+                },
+                "400": _ref("responses", "InvalidParameter"),
+                "404": _ref("responses", "NotFound"),
+            },
+        }
+    }
+
+
+def _tile_paths(collection_id: str) -> dict[str, Any]:
+    base = f"/collections/{collection_id}/tiles"
+    tms = _ref("parameters", "tileMatrixSetId")
+    return {
+        base: _json_get(
+            _("Tilesets of %(id)s") % {"id": collection_id},
+            f"getTileSetsList_{collection_id}",
+            _("The vector tilesets of the collection."),
+            [_ref("parameters", "f")],
+        ),
+        f"{base}/{{tileMatrixSetId}}": _json_get(
+            _("Tileset of %(id)s") % {"id": collection_id},
+            f"getTileSet_{collection_id}",
+            _("The tileset: its tile matrix set, layer and the tiles' URL template."),
+            [tms, _ref("parameters", "f")],
+        ),
+        f"{base}/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}": {
+            "get": {
+                "tags": ["Tiles"],
+                "summary": _("A vector tile of %(id)s") % {"id": collection_id},
+                "operationId": f"getTile_{collection_id}",
+                "parameters": [
+                    tms,
+                    _ref("parameters", "tileMatrix"),
+                    _ref("parameters", "tileRow"),
+                    _ref("parameters", "tileCol"),
+                ],
+                "responses": {
+                    "200": {
+                        "description": _("The tile (Mapbox Vector Tile)."),
+                        "content": {MVT: {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    "204": {"description": _("Nothing lies in this tile.")},
+                    "304": {"description": _("The tile has not changed (If-None-Match).")},
+                    "400": _ref("responses", "InvalidParameter"),
+                    "404": _ref("responses", "NotFound"),
+                },
+            }
+        },
+    }
+
+
 def _schema_get(summary: str, operation_id: str, description: str) -> dict[str, Any]:
     schema = {"schema": {"type": "object"}}
     return {
@@ -473,6 +565,20 @@ def openapi_document(base_url: str) -> dict[str, Any]:
     }
     for collection in COLLECTIONS.values():
         paths.update(_collection_paths(collection))
+        if collection.id in TILE_LAYERS:
+            paths.update(_tile_paths(collection.id))
+    paths["/tileMatrixSets"] = _json_get(
+        _("Tile matrix sets"),
+        "getTileMatrixSetsList",
+        _("The tile matrix sets of the vector tiles."),
+        [_ref("parameters", "f")],
+    )
+    paths["/tileMatrixSets/{tileMatrixSetId}"] = _json_get(
+        _("A tile matrix set"),
+        "getTileMatrixSet",
+        _("The definition of the tile matrix set."),
+        [_ref("parameters", "tileMatrixSetId"), _ref("parameters", "f")],
+    )
     return {
         "openapi": "3.0.3",
         "info": {
@@ -489,6 +595,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             {"name": "Capabilities", "description": _("What the API offers.")},
             {"name": "Collections", "description": _("Descriptions of the collections.")},
             {"name": "Data", "description": _("The features.")},
+            {"name": "Tiles", "description": _("Vector tiles (OGC API - Tiles).")},
         ],
         "paths": paths,
         "components": {

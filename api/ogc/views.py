@@ -37,6 +37,7 @@ from api.ogc.params import (
     parse_format,
     parse_items_query,
 )
+from api.v1.tiles import TILE_LAYERS
 from geo.geojson import FeatureSpec, collection_chunks, features
 from proposals import features as features_module
 
@@ -59,6 +60,15 @@ CONFORMANCE_CLASSES = [
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    # OGC API - Tiles: vector tilesets of the collections in WebMercatorQuad (api/ogc/tiles.py).
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # Feature ids are bigint primary keys: anything else names no feature.
@@ -203,6 +213,12 @@ def landing(request: HttpRequest) -> HttpResponse:
                 JSON,
                 _("The feature collections"),
             ),
+            _link(
+                _url(request, "tile-matrix-sets"),
+                "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                JSON,
+                _("The tile matrix sets of the vector tiles"),
+            ),
         ],
     }
     if html:
@@ -307,6 +323,15 @@ def _collection_document(
         # PostGIS stores EPSG:4326 with longitude first, which is CRS84.
         "storageCrs": CRS84.uri,
     }
+    if collection.id in TILE_LAYERS:
+        document["links"].append(
+            _link(
+                _url(request, "tilesets", collection_id=collection.id),
+                "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                JSON,
+                _("Vector tiles of the collection"),
+            )
+        )
     extent = collection.extent()
     if extent:
         document["extent"] = extent
