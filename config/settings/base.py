@@ -269,3 +269,18 @@ for _origin in CORS_ALLOWED_ORIGINS:
         raise ImproperlyConfigured(
             f"CORS_ALLOWED_ORIGINS: {_origin!r} is not an origin (scheme://host[:port]) or *."
         )
+
+# The catalogue of the public data sets (DCAT-AP.de, /api/catalog/): who publishes them, whom to
+# ask, under which licence (a URI of the DCAT-AP.de licence vocabulary), and the contributor id
+# GovData assigns to the city (until then, one made from SITE_URL).
+CATALOG_PUBLISHER = env_str("CATALOG_PUBLISHER", "Stadtverwaltung")
+CATALOG_CONTACT_EMAIL = env_str("CATALOG_CONTACT_EMAIL", "opendata@localhost")
+CATALOG_LICENSE = env_str("CATALOG_LICENSE", "http://dcat-ap.de/def/licenses/dl-by-de/2.0")
+CATALOG_ATTRIBUTION = env_str("CATALOG_ATTRIBUTION", CATALOG_PUBLISHER)
+CATALOG_CONTRIBUTOR_ID = env_str("CATALOG_CONTRIBUTOR_ID", f"{SITE_URL.rstrip('/')}/#publisher")
+for _name, _uri in (
+    ("CATALOG_LICENSE", CATALOG_LICENSE),
+    ("CATALOG_CONTRIBUTOR_ID", CATALOG_CONTRIBUTOR_ID),
+):
+    if urlsplit(_uri).scheme not in ("http", "https"):
+        raise ImproperlyConfigured(f"{_name} must be an http(s) URI, not {_uri!r}.")

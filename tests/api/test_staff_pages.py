@@ -45,7 +45,7 @@ def test_create_shows_the_token_once_and_revoke(client, gis_staff):  # type: ign
     response = client.post(TOKENS, {"action": "revoke", "token": str(token.pk)})
     assert response.status_code == 200
     assert access_token_user(secret) is None
-    assert "revoked" in response.content.decode()
+    assert "widerrufen" in response.content.decode()  # German, the default
     assert AuditEntry.objects.filter(action__startswith="access_token.").count() == 2
 
 

@@ -133,10 +133,12 @@ def test_bad_credentials_are_401_with_a_challenge(client, gis_staff, data, heade
     if header == "WRONG_USER":
         _token, secret = access_token_create(user=gis_staff, name="x", days=1)
         header = basic("someone-else", secret)
-    response = client.get(EXPORT, HTTP_AUTHORIZATION=header)
+    response = client.get(EXPORT, HTTP_AUTHORIZATION=header, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Basic realm=")
     assert "not valid" in response.json()["detail"]
+    german = client.get(EXPORT, HTTP_AUTHORIZATION=header)
+    assert "nicht gültig" in german.json()["detail"]
 
 
 def test_anonymous_gets_the_challenge_and_a_citizen_token_is_refused(client, citizen, data):  # type: ignore[no-untyped-def]
