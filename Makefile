@@ -4,19 +4,21 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
-# The project cluster's port (54329 unless taken; scripts/db.sh keeps the choice in var/pgport).
-export MMK_PGPORT ?= $(shell bash scripts/db.sh port)
+# The project cluster's port is scripts/db.sh's choice, kept in var/pgport where the settings
+# read it (MMK_PGPORT overrides). Not fixed here: `make db` may move it if another server took it.
 # The make targets serve development and tests; production sets its environment itself.
 export DJANGO_DEBUG ?= true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help system venv lock db migrate demo setup run test lint bench stop clean-db
+.PHONY: help system venv lock db migrate demo setup run serve backup restore test lint bench stop clean-db
 
 help:
 	@echo "make run      set up everything, load the Kaiserslautern demo, serve http://$(HOST):$(PORT)/"
 	@echo "make test     set up everything, run lint, type checks and the whole test suite"
 	@echo "make bench    run the benchmarks (ratios against baselines measured in the same run)"
+	@echo "make serve    production start: gunicorn + mail worker on \$$HOST:\$$PORT (see README, Deploying)"
+	@echo "make backup   dump the database to var/backups/ (BACKUP=file to choose);  make restore BACKUP=file"
 	@echo "make stop     stop the project's PostGIS cluster;  make clean-db  drop it"
 	@echo "make lock     resolve pyproject.toml into requirements*.lock (UPGRADE=1: newest allowed)"
 
@@ -65,9 +67,31 @@ demo: migrate
 setup: demo
 	@$(MANAGE) collectstatic --noinput -v 0
 
+# Links in e-mails point at the address the demo really runs on.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: setup
 	@echo "Serving the demo on http://$(HOST):$(PORT)/  (Ctrl-C stops; 'make stop' stops the database)"
 	@$(MANAGE) runserver $(HOST):$(PORT)
+
+# Production: debug off whatever the shell says; DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and
+# SITE_URL must be set (the settings name what is missing). No demo data.
+serve: export DJANGO_DEBUG = false
+serve: venv db
+	@$(MANAGE) check --deploy --fail-level ERROR -v 0
+	@$(MANAGE) migrate --noinput -v 0
+	@$(MANAGE) createcachetable -v 0
+	@$(MANAGE) collectstatic --noinput -v 0
+	@echo "Serving on http://$(HOST):$(PORT)/ with $${WEB_CONCURRENCY:-$$(($$(nproc) * 2 + 1))} workers and the mail worker (Ctrl-C stops)"
+	@PY=$(PY) BIND=$(HOST):$(PORT) bash scripts/serve.sh
+
+# Backups in PostgreSQL's custom format (pg_dump -Fc): compressed, restorable table by table.
+BACKUP ?= var/backups/mitmachkarte-$(shell date -u +%Y%m%dT%H%M%SZ).dump
+backup: venv db
+	@bash scripts/backup.sh backup "$(BACKUP)"
+
+restore: venv db
+	@test -n "$(filter command line environment,$(origin BACKUP))" || { echo "Say which file: make restore BACKUP=var/backups/….dump" >&2; exit 2; }
+	@bash scripts/backup.sh restore "$(BACKUP)"
 
 lint: venv
 	@$(VENV)/bin/ruff check .
@@ -75,7 +99,7 @@ lint: venv
 	@$(VENV)/bin/mypy .
 	@$(VENV)/bin/lint-imports --no-cache --no-logo
 
-test: EXTRA_PACKAGES = chromium
+test: EXTRA_PACKAGES = chromium nginx
 test: venv db lint
 	@$(MANAGE) makemigrations --check --dry-run -v 1 --settings=config.settings.test
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)

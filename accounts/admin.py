@@ -7,7 +7,7 @@ from accounts.models import Profile
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ("display_name", "user", "created_at")
-    search_fields = ("display_name", "user__username")
+    list_display = ("display_name", "pseudonym", "user", "created_at")
+    search_fields = ("display_name", "pseudonym", "user__username")
     raw_id_fields = ("user",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("pseudonym", "created_at", "updated_at")

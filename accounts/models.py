@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
@@ -19,6 +21,17 @@ display_name_characters = RegexValidator(
 )
 # Names that would make a citizen look like the city speaking.
 RESERVED_NAMES = {"admin", "administrator", "moderation", "moderator", "stadt", "stadtverwaltung"}
+
+
+# Unambiguous letters and digits (no 0/O, 1/I/L); 31**8 codes make collisions negligible.
+PSEUDONYM_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+PSEUDONYM_LENGTH = 8
+
+
+def new_pseudonym() -> str:
+    """A random code for the neutral name ("Participant #K7M2QXPA"): unlike the account id, it
+    says nothing about the account, so nobody can look a person up by it."""
+    return "".join(secrets.choice(PSEUDONYM_ALPHABET) for _i in range(PSEUDONYM_LENGTH))
 
 
 def not_reserved(value: str) -> None:
@@ -42,6 +55,14 @@ class Profile(models.Model):
             "Shown with your proposals and comments. Leave it empty to appear as "
             "“Participant #number”."
         ),
+    )
+    pseudonym = models.CharField(
+        _("pseudonym"),
+        max_length=PSEUDONYM_LENGTH,
+        unique=True,
+        default=new_pseudonym,
+        editable=False,
+        help_text=_("Random code of the neutral name shown without a display name."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -6,25 +6,38 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from accounts import personal_data
-from accounts.models import AccessToken
+from accounts.models import PSEUDONYM_ALPHABET, PSEUDONYM_LENGTH, AccessToken
 
 
 def display_name(user: Any) -> str:
     """The name pages and the API show for a person: the chosen display name, else the neutral
-    "Participant #id". Never the e-mail address, never the login name.
+    "Participant #<pseudonym>". Never the e-mail address, the login name or the account id.
 
     Lists should fetch profiles along (`select_related("author__profile")`) to stay at one query.
     """
     if user is None:
         return _("Deleted account")
     try:
-        chosen = user.profile.display_name
+        profile = user.profile
     except ObjectDoesNotExist:
-        chosen = ""
-    return chosen or _("Participant #%(id)s") % {"id": user.pk}
+        profile = None
+    if profile is not None and profile.display_name:
+        return str(profile.display_name)
+    code = profile.pseudonym if profile is not None else _pseudonym_without_profile(user)
+    return _("Participant #%(pseudonym)s") % {"pseudonym": code}
+
+
+def _pseudonym_without_profile(user: Any) -> str:
+    """Accounts made outside the sign-up (the admin, `createsuperuser`) have no profile until
+    they save one: a keyed hash of the id stands in, as opaque as the stored random code."""
+    digest = salted_hmac("accounts.pseudonym", str(user.pk)).digest()
+    return "".join(
+        PSEUDONYM_ALPHABET[b % len(PSEUDONYM_ALPHABET)] for b in digest[:PSEUDONYM_LENGTH]
+    )
 
 
 def email_confirmed(user: Any) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections
 from django.db.models import QuerySet
 
 from geo.crs import STORAGE_SRID
@@ -86,7 +86,8 @@ def iter_features(
         sql, params = feature_sql(queryset, spec, srid=srid, flip_axes=flip_axes)
     except EmptyResultSet:  # Django proved the queryset empty (e.g. `pk__in=[]`): no SQL to run
         return
-    with connection.chunked_cursor() as cursor:
+    # The queryset's database: a read replica when the router chooses one (config/replicas.py).
+    with connections[queryset.db].chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(chunk_size):
             for (feature,) in rows:
@@ -108,7 +109,7 @@ def features(
         )
     except EmptyResultSet:
         return []
-    with connection.cursor() as cursor:
+    with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 

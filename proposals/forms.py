@@ -8,11 +8,12 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.gis.geos import Point
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from geo.crs import STORAGE_SRID
-from proposals.models import Category, Project, Proposal
+from proposals.models import Category, Comment, PaperTally, Project, Proposal
 from proposals.selectors import Place
 
 
@@ -132,12 +133,52 @@ class CommentForm(forms.Form):
     SERVICE_FIELDS = {"parent": "body"}
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's refusal as the form's field errors; unknown fields become form-wide errors."""
+# Service fields that no form shows, named for the person reading the error.
+SERVICE_FIELD_LABELS = {
+    "counts": _("Votes per option"),
+    "source": _("Proposal"),
+    "comment": _("Comment"),
+    "proposal": _("Proposal"),
+}
+
+
+def _field_label(form: forms.Form, field: str) -> str:
+    if field in form.fields:
+        return str(form.fields[field].label or field)
+    if field in SERVICE_FIELD_LABELS:
+        return str(SERVICE_FIELD_LABELS[field])
+    for model in (Proposal, Comment, PaperTally):
+        try:
+            model_field = model._meta.get_field(field)
+        except FieldDoesNotExist:
+            continue
+        return capfirst(str(getattr(model_field, "verbose_name", field)))
+    return field
+
+
+def add_service_errors(form: forms.Form, error: ValidationError, *, about: str = "") -> None:
+    """A service's refusal onto the form, codes kept: a field the form shows gets its errors;
+    any other field's error (or, with `about`, an error about another object than the form's)
+    becomes a form-wide error that names the field and the object, so no message stands
+    there without saying what it is about."""
     mapping: Mapping[str, str] = getattr(form, "SERVICE_FIELDS", {})
+    prefix = f"{about}, " if about else ""
     if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
+        form.add_error(
+            None, [ValidationError(prefix + m) for m in error.messages] if about else error
+        )
         return
     for field, errors in error.error_dict.items():
         target = mapping.get(field, field)
-        form.add_error(target if target in form.fields else None, errors)
+        if target in form.fields and not about:
+            form.add_error(target, errors)
+            continue
+        label = "" if field == NON_FIELD_ERRORS else f"{_field_label(form, field)}: "
+        form.add_error(
+            None,
+            [
+                ValidationError(f"{prefix}{label}{message}", code=e.code)
+                for e in errors
+                for message in e.messages
+            ],
+        )

@@ -143,6 +143,11 @@ class Project(models.Model):
     def phase(self) -> Phase:
         return self.phase_at()
 
+    @property
+    def office_name(self) -> str:
+        """Who speaks for the city in this project: staff comments show it instead of a name."""
+        return self.office.strip() or str(_("City administration"))
+
 
 class Category(models.Model):
     project = models.ForeignKey(
@@ -291,6 +296,11 @@ class Comment(models.Model):
         related_name="comments",
     )
     body = models.TextField(_("comment"), max_length=3000)
+    is_official = models.BooleanField(
+        _("written for the city"),
+        default=False,
+        help_text=_("Written by the city's staff: shown with the project's office, not a name."),
+    )
     is_hidden = models.BooleanField(_("hidden by moderation"), default=False)
     moderation_reason = models.TextField(
         _("reason for hiding"),
@@ -340,7 +350,8 @@ class Vote(models.Model):
         indexes = [models.Index(fields=["project", "user"], name="vote_project_user")]
 
     def __str__(self) -> str:
-        return f"{self.user_id} → {self.proposal_id}"
+        # Never the voter: this string appears in the admin (titles, deletion lists).
+        return f"{self.weight} → {self.proposal_id}"
 
 
 class PaperTally(models.Model):

@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import log_action
+from geo.validation import as_storage_point
 from proposals import notifications, rules
 from proposals.errors import refusal as _refusal
 from proposals.models import (
+    Category,
     Comment,
     NotificationSettings,
     PaperTallyCount,
@@ -22,6 +25,7 @@ from proposals.models import (
     Report,
     VotingMode,
 )
+from proposals.services import check_place_and_category
 
 Status = Proposal.Status
 Visibility = Proposal.Visibility
@@ -37,6 +41,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 MODERATION_ACTIONS = ("approve", "hide", "restore")
+# Content outlives its author: a deleted account leaves `author` empty (SET_NULL), and
+# moderating, merging or correcting that content must not trip over the missing author.
+AUTHORLESS = ["author"]
 # Reports are a citizen action: this many within an hour is plenty for a person; more is noise.
 
 
@@ -137,7 +144,7 @@ def proposal_moderate(*, actor: Any, proposal: Proposal, action: str, reason: st
             )
         locked.visibility = Visibility.PUBLISHED
         locked.moderation_reason = ""
-    locked.full_clean()
+    locked.full_clean(exclude=AUTHORLESS)
     locked.save(update_fields=["visibility", "moderation_reason", "updated_at"])
     resolved = _resolve_reports(Report.objects.filter(proposal=locked), actor, action)
     log_action(
@@ -159,6 +166,58 @@ def proposal_moderate(*, actor: Any, proposal: Proposal, action: str, reason: st
     proposal.visibility = locked.visibility
     proposal.moderation_reason = locked.moderation_reason
     return locked
+
+
+@transaction.atomic
+def proposal_edit(
+    *,
+    actor: Any,
+    proposal: Proposal,
+    title: str,
+    description: str = "",
+    category: Category | None = None,
+    location: GEOSGeometry | None = None,
+) -> Proposal:
+    """A planner corrects a proposal's text, category or place (the admin), audited.
+
+    The same checks as the author's own edit: the category belongs to the project and the
+    point lies in its area. An option stays at its site's point.
+    """
+    rules.may_moderate.enforce(actor, proposal.project)
+    locked = Proposal.objects.select_for_update().select_related("project").get(pk=proposal.pk)
+    point = as_storage_point(location) if location is not None else locked.location
+    if locked.site_id is not None and not point.equals_exact(locked.location, 1e-9):
+        raise _refusal(
+            "location", _("An option stands at its site's point; move the site instead."), "site"
+        )
+    check_place_and_category(locked.project, point, category)
+    before = _proposal_snapshot(locked)
+    locked.title = title.strip()
+    locked.description = description.strip()
+    locked.category = category
+    locked.location = point
+    locked.full_clean(exclude=AUTHORLESS)
+    locked.save(update_fields=["title", "description", "category", "location", "updated_at"])
+    after = _proposal_snapshot(locked)
+    log_action(
+        actor=actor,
+        action="proposal.edit",
+        obj=locked,
+        project=locked.project,
+        before={k: v for k, v in before.items() if after[k] != v},
+        after={k: v for k, v in after.items() if before[k] != v},
+    )
+    return locked
+
+
+def _proposal_snapshot(proposal: Proposal) -> dict[str, Any]:
+    return {
+        "title": proposal.title,
+        "description": proposal.description,
+        "category": proposal.category_id,
+        # Rounded to about a centimetre: the map widget's round trip through EPSG:3857 is no edit.
+        "location": [round(proposal.location.x, 7), round(proposal.location.y, 7)],
+    }
 
 
 @transaction.atomic
@@ -184,7 +243,7 @@ def comment_moderate(*, actor: Any, comment: Comment, action: str, reason: str =
             raise _refusal("action", _("Only hidden comments can be restored."), "invalid")
         locked.is_hidden = False
         locked.moderation_reason = ""
-    locked.full_clean()
+    locked.full_clean(exclude=AUTHORLESS)
     locked.save(update_fields=["is_hidden", "moderation_reason"])
     resolved = _resolve_reports(Report.objects.filter(comment=locked), actor, action)
     log_action(
@@ -323,7 +382,7 @@ def proposal_merge(
     source.moderation_reason = reason.strip() or _("Merged into “%(title)s”.") % {
         "title": target.title
     }
-    source.full_clean()
+    source.full_clean(exclude=AUTHORLESS)
     source.save(update_fields=["merged_into", "visibility", "moderation_reason", "updated_at"])
     source.related.remove(target)
     log_action(

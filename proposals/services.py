@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.contrib.gis.geos import GEOSGeometry
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
@@ -31,6 +31,7 @@ from proposals.models import (
     Vote,
     VotingMode,
 )
+from proposals.selectors import current_tallies
 
 
 @transaction.atomic
@@ -52,7 +53,7 @@ def proposal_create(
     else:
         rules.may_add_proposal.enforce(author, project, now)
         point = as_storage_point(location)
-    _check_place_and_category(project, point, category)
+    check_place_and_category(project, point, category)
     pre_moderated = project.moderation == Project.Moderation.PRE and not rules.is_planner(author)
     proposal = Proposal(
         project=project,
@@ -86,7 +87,7 @@ def proposal_update(
     rules.may_edit_proposal.enforce(user, proposal, now)
     project = proposal.project
     point = as_storage_point(location)
-    _check_place_and_category(project, point, category)
+    check_place_and_category(project, point, category)
     proposal.title = title.strip()
     proposal.description = description.strip()
     proposal.category = category
@@ -96,7 +97,7 @@ def proposal_update(
     return proposal
 
 
-def _check_place_and_category(project: Project, point: Any, category: Category | None) -> None:
+def check_place_and_category(project: Project, point: Any, category: Category | None) -> None:
     """A proposal's category belongs to its project, and its point lies in the perimeter."""
     if category is not None and category.project_id != project.pk:
         raise _refusal("category", _("This category does not belong to the project."), "invalid")
@@ -107,6 +108,150 @@ def _check_place_and_category(project: Project, point: Any, category: Category |
             _("The place lies outside the project's area. Choose a place inside it."),
             "outside_perimeter",
         )
+
+
+# What the admin's project form edits. Workflow state (votes, tallies, proposals) is not here.
+PROJECT_FIELDS = (
+    "title",
+    "slug",
+    "summary",
+    "body",
+    "is_published",
+    "perimeter",
+    "ideas_start",
+    "ideas_end",
+    "voting_start",
+    "voting_end",
+    "allow_citizen_pins",
+    "moderation",
+    "voting_mode",
+    "votes_per_person",
+    "max_votes_per_option",
+    "results_visibility",
+    "office",
+)
+# Cast votes mean what these said when they were cast.
+VOTING_RULES = ("voting_mode", "votes_per_person", "max_votes_per_option")
+
+
+def project_rule_errors(project: Project, changes: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Changes that are no longer allowed, per field: the voting mode and its limits stay fixed
+    once anyone voted, online or on paper (a vote cast under "support" is not a budget vote).
+
+    Compared with the stored project, so an instance a form has already changed is fine.
+    """
+    if project.pk is None:
+        return {}
+    stored = Project.objects.filter(pk=project.pk).values(*VOTING_RULES).get()
+    changed = [f for f in VOTING_RULES if f in changes and changes[f] != stored[f]]
+    if not changed:
+        return {}
+    if not (
+        Vote.objects.filter(project_id=project.pk).exists()
+        or PaperTally.objects.filter(project_id=project.pk).exists()
+    ):
+        return {}
+    message = _(
+        "Votes have been cast in this project; the voting mode and its limits can no longer change."
+    )
+    return {field: [message] for field in changed}
+
+
+@transaction.atomic
+def project_create(*, actor: Any, values: Mapping[str, Any]) -> Project:
+    """A planner sets up a project (the admin); audited."""
+    if not rules.is_planner(actor):
+        raise PermissionDenied(_("Only the city's planners may set up projects."))
+    _check_project_fields(values)
+    project = Project(**values)
+    project.full_clean()
+    project.save()
+    log_action(
+        actor=actor,
+        action="project.create",
+        obj=project,
+        project=project,
+        after=_project_snapshot(project, values),
+    )
+    return project
+
+
+@transaction.atomic
+def project_update(*, actor: Any, project: Project, changes: Mapping[str, Any]) -> Project:
+    """A planner changes a project's settings (the admin); audited with before and after.
+
+    Refuses to change the voting mode or its limits once votes exist (`project_rule_errors`).
+    """
+    rules.may_moderate.enforce(actor, project)
+    _check_project_fields(changes)
+    if any(field in changes for field in VOTING_RULES):
+        _hold_the_vote(project)
+    # Locked, so two planners' edits (or a correction of the rules) do not interleave.
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    errors = project_rule_errors(locked, changes)
+    before = _project_snapshot(locked, changes)
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    try:
+        locked.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    locked.save()
+    after = _project_snapshot(locked, changes)
+    changed = [f for f in changes if before[f] != after[f]]
+    if changed:
+        log_action(
+            actor=actor,
+            action="project.update",
+            obj=locked,
+            project=locked,
+            before={f: before[f] for f in changed},
+            after={f: after[f] for f in changed},
+        )
+    for field in changes:
+        setattr(project, field, getattr(locked, field))
+    return locked
+
+
+def _hold_the_vote(project: Project) -> None:
+    """Hold the project's options and paper records until this transaction ends, so the check
+    for votes is exact: a vote holds its option FOR SHARE (vote_cast) and a paper record the
+    project's tally lock (tally_record); one in progress is waited for, then seen; one arriving
+    later waits, then counts under the new rules, which no vote contradicted.
+
+    Taken before the project's row: a vote's or record's deferred foreign-key check locks
+    that row when it commits, so holding it while waiting for them would deadlock.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"tally:{project.pk}"]
+        )
+        cursor.execute(
+            "SELECT id FROM proposals_proposal WHERE project_id = %s ORDER BY id FOR UPDATE",
+            [project.pk],
+        )
+
+
+def _check_project_fields(values: Mapping[str, Any]) -> None:
+    unknown = sorted(set(values) - set(PROJECT_FIELDS))
+    if unknown:
+        raise ValueError(f"Not project settings: {', '.join(unknown)}")
+
+
+def _project_snapshot(project: Project, fields: Any) -> dict[str, Any]:
+    """The named settings as JSON values for the audit log (the perimeter as GeoJSON)."""
+    snapshot: dict[str, Any] = {}
+    for field in fields:
+        value = getattr(project, field)
+        if field == "perimeter":
+            value = value.geojson if value is not None else None
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        snapshot[field] = value
+    return snapshot
 
 
 @transaction.atomic
@@ -139,7 +284,19 @@ def comment_create(
                 _("Replies to replies are not possible; reply to the first comment."),
                 "nested",
             )
-    comment = Comment(proposal=proposal, parent=parent, author=author, body=body.strip())
+        if parent.is_hidden:
+            raise _refusal(
+                "parent", _("This comment was hidden by moderation; it takes no replies."), "hidden"
+            )
+    comment = Comment(
+        proposal=proposal,
+        parent=parent,
+        author=author,
+        body=body.strip(),
+        # The city's staff speak for the office: the comment shows the project's office, and
+        # keeps doing so if the person's role changes later.
+        is_official=rules.is_planner(author),
+    )
     comment.full_clean()
     comment.save()
     return comment
@@ -299,15 +456,28 @@ def tally_record(
     note: str = "",
     supersedes: PaperTally | None = None,
     correction_reason: str = "",
+    separate_count: bool = False,
     now: datetime | None = None,
 ) -> PaperTally:
     """Record paper ballots of one event, or correct an earlier record by superseding it.
 
     `counts` maps proposal ids (the options) to votes. Nothing is overwritten: a correction is a
     new record pointing at the one it replaces, with who and why, so the history stays complete.
+    The date lies in the voting period (a date outside it needs a note saying why the ballots
+    count); a second record of the same event, place and date is refused unless
+    `separate_count` confirms it is another count (e.g. a second ballot box), not the same
+    sheet typed in twice.
     """
     rules.may_record_tally.enforce(actor, project, now)
+    # One project's records are serialised, so the duplicate check below is exact.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"tally:{project.pk}"]
+        )
     errors: dict[str, list[str]] = {}
+    date_error = _tally_date_error(project, event_date, note, now)
+    if date_error:
+        errors["event_date"] = [date_error]
     options = dict(
         Proposal.objects.filter(
             project=project, visibility=Proposal.Visibility.PUBLISHED
@@ -348,6 +518,32 @@ def tally_record(
             ]
         if not correction_reason.strip():
             errors["correction_reason"] = [_("Say why the record is corrected.")]
+    # A correction replaces a record and adds no count: only new records can be twins.
+    twin = (
+        current_tallies(project)
+        .filter(
+            event_name__iexact=event_name.strip(),
+            place__iexact=place.strip(),
+            event_date=event_date,
+        )
+        .order_by("pk")
+        .first()
+        if supersedes is None
+        else None
+    )
+    if twin is not None and not separate_count:
+        errors["separate_count"] = [
+            _(
+                "“%(event)s” on %(date)s is already recorded (%(ballots)d ballots). To change "
+                "that record, correct it; if this is another count (e.g. a second ballot box), "
+                "confirm it as a separate count."
+            )
+            % {
+                "event": twin.event_name,
+                "date": formats.date_format(twin.event_date, "SHORT_DATE_FORMAT"),
+                "ballots": twin.ballots,
+            }
+        ]
     tally = PaperTally(
         project=project,
         event_name=event_name.strip(),
@@ -377,10 +573,36 @@ def tally_record(
         obj=tally,
         project=project,
         before=_tally_snapshot(supersedes) if supersedes else None,
-        after=_tally_snapshot(tally),
+        after={**_tally_snapshot(tally), "separate_count_of": twin.pk if twin else None},
         reason=tally.correction_reason,
     )
     return tally
+
+
+def _tally_date_error(
+    project: Project, event_date: date, note: str, now: datetime | None
+) -> str | None:
+    """Why a paper count's date cannot be right, or None.
+
+    Counts lie in the past. A date outside the voting period is refused unless the note
+    says why those ballots count (e.g. collected at a festival the week before).
+    """
+    today = timezone.localdate(now or timezone.now())
+    if event_date > today:
+        return _("The date lies in the future; paper ballots are recorded after they are counted.")
+    if project.voting_start is None or project.voting_end is None:
+        return None
+    first = timezone.localdate(project.voting_start)
+    last = timezone.localdate(project.voting_end - timedelta(microseconds=1))
+    if first <= event_date <= last or note.strip():
+        return None
+    return _(
+        "The date lies outside the voting period (%(first)s to %(last)s). Correct it, or say "
+        "in the note why these ballots count."
+    ) % {
+        "first": formats.date_format(first, "SHORT_DATE_FORMAT"),
+        "last": formats.date_format(last, "SHORT_DATE_FORMAT"),
+    }
 
 
 def _tally_snapshot(tally: PaperTally) -> dict[str, Any]:

@@ -24,16 +24,23 @@ portfile=$PWD/var/pgport
 # The cluster's port: MMK_PGPORT, else the one this checkout chose before, else 54329 or, if
 # something else listens there (another checkout's cluster, say), the next free port. The choice
 # is kept in var/pgport, where the settings read it too.
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+next_free() {
+  local p=$1
+  while listening "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+keep_port() { mkdir -p "$(dirname "$portfile")" && echo "$1" > "$portfile"; }
 choose_port() {
   if [ -n "${MMK_PGPORT:-}" ]; then echo "$MMK_PGPORT"; return; fi
   if [ -s "$portfile" ]; then cat "$portfile"; return; fi
-  local p=54329
+  local p
   if [ -f "$data/postmaster.pid" ]; then
     p=$(sed -n 4p "$data/postmaster.pid")  # this checkout's cluster runs already: its port
   else
-    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+    p=$(next_free 54329)
   fi
-  mkdir -p "$(dirname "$portfile")" && echo "$p" > "$portfile"
+  keep_port "$p"
   echo "$p"
 }
 if [ "$cmd" = port ]; then choose_port; exit 0; fi
@@ -65,13 +72,23 @@ case "$cmd" in
     if ! running; then
       mkdir -p "$sock"
       if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$sock"; touch "$log"; chown postgres "$log"; fi
-      if ! as_owner "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 30 \
-        -o "-p $port -k $sock -c listen_addresses=127.0.0.1" start >/dev/null; then
+      tries=0
+      until as_owner "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 30 \
+        -o "-p $port -k $sock -c listen_addresses=127.0.0.1" start >/dev/null; do
+        # Another server took the port since it was chosen (between choice and start, or
+        # since an earlier run): unless MMK_PGPORT names it, move on to the next free one.
+        if [ -z "${MMK_PGPORT:-}" ] && listening "$port" && [ "$tries" -lt 20 ]; then
+          tries=$((tries + 1))
+          port=$(next_free $((port + 1)))
+          keep_port "$port"
+          echo "Port taken by another server; the project's PostGIS tries $port." >&2
+          continue
+        fi
         echo "The project's PostGIS did not start on port $port; the end of $log says:" >&2
         tail -n 5 "$log" >&2
         echo "(Another server on that port? Choose another one with MMK_PGPORT=…)" >&2
         exit 1
-      fi
+      done
       echo "Started the project's PostGIS on 127.0.0.1:$port"
     fi
     # Idempotent: the role may create databases (the test runner needs that) but is no superuser;

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin libgdal32
-          libgeos-c1v5 libproj25 binutils gettext "$@")
+          libgeos-c1v5 libproj25 binutils gettext openssl "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -37,6 +37,7 @@ from api.ogc.params import (
     parse_format,
     parse_items_query,
 )
+from api.pagination import page_of
 from api.v1.tiles import TILE_LAYERS
 from geo.geojson import FeatureSpec, collection_chunks, features
 from proposals import features as features_module
@@ -392,7 +393,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
             id_field=spec.id_field,
         )
     page = features(
-        rows[query.offset : query.offset + query.limit],
+        page_of(rows, query.offset, query.limit),
         spec,
         srid=query.crs.srid,
         flip_axes=query.crs.lat_first,

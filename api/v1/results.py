@@ -11,6 +11,7 @@ from typing import Any
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -183,6 +184,14 @@ class TallyInputSerializer(serializers.Serializer):
     supersedes = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     correction_reason = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, default=""
+    )
+    separate_count = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=gettext_lazy(
+            "Confirms a second count of an event, place and date already recorded (e.g. a "
+            "second ballot box); without it such a record is refused as a duplicate."
+        ),
     )
 
     def validate_counts(self, value: list[dict[str, int]]) -> dict[int, int]:

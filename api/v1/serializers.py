@@ -341,15 +341,23 @@ class ProjectDetailSerializer(ProjectSerializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField(
-        help_text=_("The author's display name; null once the account is deleted."),
+        help_text=_(
+            "The author's display name, or the project's office for the city's staff; null "
+            "once the account is deleted."
+        ),
+    )
+    is_official = serializers.BooleanField(
+        read_only=True, help_text=_("Written by the city's staff, for the office.")
     )
 
     class Meta:
         model = Comment
-        fields = ["id", "proposal", "parent", "author", "body", "created_at"]
+        fields = ["id", "proposal", "parent", "author", "is_official", "body", "created_at"]
         read_only_fields = fields
 
     def get_author(self, comment: Comment) -> str | None:
+        if comment.is_official:
+            return comment.proposal.project.office_name
         # The public name only: never the login name or the e-mail address.
         return display_name(comment.author) if comment.author_id is not None else None
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.fields import GeometryField
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import HttpResponse
@@ -142,7 +142,7 @@ def render_tile(
         sql, params = tile_sql(rows, z, x, y, properties, geometry=geometry, layer=layer)
     except EmptyResultSet:
         return b""
-    with connection.cursor() as cursor:
+    with connections[rows.db].cursor() as cursor:  # a read replica if the router says so
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""

@@ -208,8 +208,16 @@ class CommentViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericVie
         reachable = proposals_visible_to(self.request.user, sight=Sight.REACHABLE)
         if not reachable.filter(pk=proposal).exists():
             raise Http404(_("There is no such proposal, or it is not public."))
-        return Comment.objects.filter(proposal=proposal, is_hidden=False).select_related(
-            "author__profile"
+        # The project for staff comments' office name; its polygon and texts are not needed.
+        return (
+            Comment.objects.filter(proposal=proposal, is_hidden=False)
+            .select_related("author__profile", "proposal__project")
+            .defer(
+                "proposal__location",
+                "proposal__description",
+                "proposal__project__perimeter",
+                "proposal__project__body",
+            )
         )
 
     @extend_schema(

@@ -7,6 +7,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.deploy import DEV_SECRET, check_required
 from config.env import env_bool, env_int, env_list, env_str
 from config.mail import email_settings
 from config.security import content_security_policy
@@ -14,8 +15,8 @@ from config.security import content_security_policy
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
-_DEV_SECRET = "insecure-development-key-never-used-in-production"  # noqa: S105
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET if DEBUG else None)
+_DEV_SECRET = DEV_SECRET
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET if DEBUG else "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -42,10 +43,15 @@ INSTALLED_APPS = [
     "api",
     "audit",
     "accounts",
+    # The job queue in PostgreSQL; before `outbox`, whose admin refines the queue's.
+    "procrastinate.contrib.django",
+    "outbox",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files with hashed names and a year of caching, served by the app itself.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.security.SecurityHeadersMiddleware",
     # JSON 411/413 before anything reads an API body; JSON 503 while the database is away.
     "api.middleware.ApiGuardMiddleware",
@@ -121,11 +127,17 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # collectstatic writes hashed copies (and gzip ones) and a manifest; WhiteNoise serves them
+    # with "Cache-Control: max-age=315360000, immutable", since a changed file gets a new name.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "proposals:home"
 # Links in e-mails need the site's address; requests are not at hand when a service sends them.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -254,6 +266,8 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "level": env_str("DJANGO_LOG_LEVEL", "INFO")}
     },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # The queue announces its task registration on every command; its worker's lines stay.
+    "loggers": {"procrastinate.blueprints": {"level": "WARNING"}},
 }
 
 # CORS for the public read-only resources (api/cors.py): which origins' web pages may read the
@@ -284,3 +298,49 @@ for _name, _uri in (
 ):
     if urlsplit(_uri).scheme not in ("http", "https"):
         raise ImproperlyConfigured(f"{_name} must be an http(s) URI, not {_uri!r}.")
+
+# --- Production: required settings, HTTPS, the job queue, read replicas (config/deploy.py) ---
+# Without DJANGO_DEBUG the secret key, the host names and the public address must be given.
+check_required(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS, site_url=SITE_URL)
+# HTTPS: HSTS (seconds; 0 = off), the redirect from http, and the header by which a TLS proxy
+# says the request came in over HTTPS ("X-Forwarded-Proto: https" with DJANGO_BEHIND_PROXY).
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=False)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+# A load balancer's probes reach the app over plain HTTP: they must not be redirected.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+if env_bool("DJANGO_BEHIND_PROXY", default=ALLAUTH_TRUSTED_PROXY_COUNT > 0):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Links in e-mails are built from SITE_URL; allauth's from the request (https behind a proxy).
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(SITE_URL).scheme or ACCOUNT_DEFAULT_HTTP_PROTOCOL
+
+# Mail leaves the request: the backend queues a job (outbox/), the worker that `make serve`
+# starts delivers it with EMAIL_DELIVERY_BACKEND. In development (DJANGO_DEBUG) mail goes
+# straight to the console unless EMAIL_QUEUE=true.
+EMAIL_DELIVERY_BACKEND = EMAIL_BACKEND
+if env_bool("EMAIL_QUEUE", default=not DEBUG):
+    EMAIL_BACKEND = "outbox.backends.QueuedEmailBackend"
+# A stalled mail server holds one worker thread this long, never a request.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+EMAIL_QUEUE_RETRIES = env_int("EMAIL_QUEUE_RETRIES", 10)
+EMAIL_QUEUE_RETRY_BASE = env_int("EMAIL_QUEUE_RETRY_BASE", 2)  # waits of base**n seconds
+PROCRASTINATE_DATABASE_ALIAS = "default"
+PROCRASTINATE_READONLY_MODELS = True
+
+# Read replicas (config/replicas.py): DATABASE_REPLICA_URLS, comma-separated postgis:// URLs of
+# streaming replicas. Read-only requests read from one of them; writes and a person's requests
+# for REPLICA_PIN_SECONDS after their own write use the primary; a replica that does not answer
+# (within 2 s) is skipped for REPLICA_RETRY_SECONDS.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 15)
+REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 10)
+for _n, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    _replica = dj_database_url.parse(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS must name PostGIS databases.")
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], "connect_timeout": 2}
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_n}"] = _replica
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
+    MIDDLEWARE.insert(0, "config.replicas.ReplicaMiddleware")

@@ -260,6 +260,14 @@ class TallyForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    separate_count = forms.BooleanField(
+        label=gettext_lazy("This is a separate count"),
+        required=False,
+        help_text=gettext_lazy(
+            "Only when the same event, place and date is already recorded and this is another "
+            "count (e.g. a second ballot box), not the same sheet entered again."
+        ),
+    )
 
     def __init__(self, *args: Any, project: Project, options: list[Proposal], **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -12,7 +12,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.gis.db.models import Extent
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    PermissionDenied,
+    ValidationError,
+)
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -247,7 +250,8 @@ def comment_moderate(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            # Shown at the proposal's moderation form: the message says which comment it is.
+            add_service_errors(form, exc, about=_("Comment #%(id)d") % {"id": comment.pk})
         else:
             messages.success(request, _("Moderation saved."))
             return HttpResponseRedirect(
@@ -256,6 +260,12 @@ def comment_moderate(request: HttpRequest, pk: int) -> HttpResponse:
                     default=reverse("proposals:workspace:review", args=[comment.proposal_id]),
                 )
             )
+    else:
+        # Not next to the proposal's own fields: as form errors naming the comment.
+        errors = ValidationError(form.errors.as_data())
+        form = ModerationForm()
+        form.cleaned_data = {}  # an empty, unbound form that can still hold errors
+        add_service_errors(form, errors, about=_("Comment #%(id)d") % {"id": comment.pk})
     proposal = _get_proposal(comment.proposal_id)
     return _invalid(request, proposal, "moderation_form", form)
 
@@ -487,6 +497,7 @@ def tallies(request: HttpRequest, slug: str) -> HttpResponse:
                     counts=form.counts(),
                     supersedes=data["supersedes"],
                     correction_reason=data["correction_reason"],
+                    separate_count=data["separate_count"],
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)

@@ -103,7 +103,10 @@ def test_signup_without_display_name_shows_the_neutral_name(client: Any) -> None
     with translation.override("de"):
         from accounts.selectors import display_name
 
-        assert display_name(user) == f"Teilnehmer:in #{user.pk}"
+        shown = display_name(user)
+    # A random code, not the account id: the name does not say which account it is.
+    assert shown == f"Teilnehmer:in #{user.profile.pseudonym}"
+    assert not shown.endswith(f"#{user.pk}")
 
 
 def test_logout_is_a_post(client: Any, citizen: Any) -> None:

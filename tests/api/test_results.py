@@ -47,7 +47,7 @@ def tally_payload(options, votes, ballots=10, **extra):
     return {
         "event_name": "Lautern blüht auf",
         "place": "Stiftsplatz",
-        "event_date": "2026-04-02",
+        "event_date": timezone.localdate().isoformat(),
         "ballots": ballots,
         "counted_by": "Team herzlich digital",
         "counts": [{"proposal": o.pk, "votes": v} for o, v in zip(options, votes, strict=True)],

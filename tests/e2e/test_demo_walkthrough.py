@@ -11,6 +11,7 @@ import io
 from typing import Any
 
 from django.core.management import call_command
+from django.utils import timezone
 
 from proposals.management.commands.load_demo import DEFAULT_DEMO_PASSWORD
 from proposals.models import PaperTally, Project, Proposal
@@ -59,7 +60,9 @@ def test_planner_works_through_the_demo(visit: Any) -> None:
     page.goto(v.url("/planung/stimmzettel/"))
     page.get_by_role("link", name="Lokale Logistik").click()
     page.get_by_label("Veranstaltung").fill("Lautern blüht auf (Demo)")
-    page.get_by_label("Datum").fill("2026-04-03")
+    assert logistics.voting_start is not None
+    # A day of the voting period (the service refuses dates outside it).
+    page.get_by_label("Datum").fill(timezone.localdate(logistics.voting_start).isoformat())
     page.get_by_label("Abgegebene Stimmzettel").fill("9")
     for option, votes in zip(options, (4, 3, 2, 0), strict=False):
         page.get_by_label(option.title, exact=True).fill(str(votes))

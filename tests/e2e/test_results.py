@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -30,7 +30,7 @@ def test_closed_project_shows_results_table_and_map(visit: Any) -> None:
         actor=planner(),
         project=project,
         event_name="Lautern blüht auf",
-        event_date=date(2026, 4, 2),
+        event_date=timezone.localdate(),
         ballots=4,
         counted_by="Team",
         counts={options[1].pk: 2, options[2].pk: 2},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from proposals.models import Project, VotingMode
 from tests.e2e.conftest import SHOTS
 from tests.factories import ProjectFactory, ProposalFactory, planner
@@ -27,7 +29,7 @@ def test_planner_records_paper_ballots_and_results_show_them(visit: Any) -> None
     page.get_by_role("link", name="Lokale Logistik").click()
     page.get_by_label("Veranstaltung").fill("Lautern blüht auf")
     page.get_by_label("Ort").fill("Stiftsplatz")
-    page.get_by_label("Datum").fill("2026-04-02")
+    page.get_by_label("Datum").fill(timezone.localdate().isoformat())
     page.get_by_label("Abgegebene Stimmzettel").fill("12")
     page.get_by_label("Fackelstraße").fill("7")
     page.get_by_label("Pfaff-Areal").fill("5")

@@ -8,12 +8,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from proposals.models import PaperTally, Proposal, Vote, VotingMode
 from proposals.services import tally_record, vote_cast
@@ -87,7 +87,7 @@ def test_parallel_corrections_of_one_tally_keep_a_linear_history():
         actor=planners[0],
         project=project,
         event_name="Fest",
-        event_date=date(2026, 4, 2),
+        event_date=timezone.localdate(),
         ballots=10,
         counted_by="Team",
         counts={a.pk: 5},
@@ -98,7 +98,7 @@ def test_parallel_corrections_of_one_tally_keep_a_linear_history():
             actor=person,
             project=project,
             event_name="Fest",
-            event_date=date(2026, 4, 2),
+            event_date=timezone.localdate(),
             ballots=10,
             counted_by="Team",
             counts={a.pk: votes},

@@ -9,8 +9,18 @@ from django.contrib.gis.geos import LineString, Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
-from proposals.models import Comment, Project, Proposal, Vote
-from proposals.services import comment_create, proposal_create, vote_cast, vote_withdraw
+from accounts.selectors import display_name
+from audit.models import AuditEntry
+from proposals import review
+from proposals.models import Comment, Project, Proposal, Vote, VotingMode
+from proposals.services import (
+    comment_create,
+    project_update,
+    proposal_create,
+    tally_record,
+    vote_cast,
+    vote_withdraw,
+)
 from tests.factories import (
     INSIDE,
     OUTSIDE,
@@ -238,3 +248,121 @@ def test_anonymous_cannot_vote():
     proposal = ProposalFactory(project=ProjectFactory(voting=True))
     with pytest.raises(PermissionDenied):
         vote_cast(user=AnonymousUser(), proposal=proposal)
+
+
+def test_a_hidden_comment_takes_no_replies(citizen):
+    hidden = CommentFactory(is_hidden=True)
+    with pytest.raises(ValidationError) as info:
+        comment_create(author=citizen, proposal=hidden.proposal, body="Ja", parent=hidden)
+    assert info.value.error_dict["parent"][0].code == "hidden"
+    assert not Comment.objects.filter(parent=hidden).exists()
+
+
+def test_staff_comments_speak_for_the_office_on_the_page_and_in_the_api(
+    client, citizen, planner_user
+):
+    proposal = ProposalFactory(project__office="Referat Stadtentwicklung")
+    official = comment_create(author=planner_user, proposal=proposal, body="Wir prüfen das.")
+    private = comment_create(author=citizen, proposal=proposal, body="Danke!")
+    assert (official.is_official, private.is_official) == (True, False)
+
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    item = page[page.index(f'id="kommentar-{official.pk}"') :][:600]
+    assert "Referat Stadtentwicklung" in item and "badge--official" in item
+    assert display_name(planner_user) not in page
+    api = client.get(f"/api/v1/comments/?proposal={proposal.pk}").json()["results"]
+    assert [(c["author"], c["is_official"]) for c in api] == [
+        ("Referat Stadtentwicklung", True),
+        (display_name(citizen), False),
+    ]
+    # The official response is signed by the office and marked, too.
+    review.proposal_transition(
+        actor=planner_user, proposal=proposal, to_status="under_review", response_text="Wir prüfen."
+    )
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    signature = page[page.index('class="official-response__signature"') :][:300]
+    assert "Referat Stadtentwicklung" in signature and "badge--official" in signature
+    # Without an office of its own, the project speaks as the city administration.
+    proposal.project.office = ""
+    with translation.override("en"):  # (the requests above switched the thread's language)
+        assert proposal.project.office_name == "City administration"
+
+
+def test_project_update_keeps_the_voting_rules_once_anyone_voted(planner_user, citizen):
+    project = ProjectFactory(voting=True)
+    updated = project_update(
+        actor=planner_user,
+        project=project,
+        changes={"voting_mode": VotingMode.BUDGET, "votes_per_person": 3},
+    )
+    assert (updated.voting_mode, updated.votes_per_person) == (VotingMode.BUDGET, 3)
+    entry = AuditEntry.objects.get(action="project.update")
+    assert entry.before == {"voting_mode": "support", "votes_per_person": None}
+    assert entry.after == {"voting_mode": "budget", "votes_per_person": 3}
+
+    vote_cast(user=citizen, proposal=ProposalFactory(project=project))
+    for changes in (
+        {"voting_mode": VotingMode.SUPPORT},
+        {"votes_per_person": 5},
+        {"max_votes_per_option": 2},
+    ):
+        with pytest.raises(ValidationError) as info:
+            project_update(actor=planner_user, project=project, changes=changes)
+        assert set(info.value.message_dict) == set(changes)
+    project.refresh_from_db()
+    assert (project.voting_mode, project.votes_per_person, project.max_votes_per_option) == (
+        VotingMode.BUDGET,
+        3,
+        1,
+    )
+    # Unchanged values and other settings stay editable; citizens edit nothing.
+    project_update(
+        actor=planner_user, project=project, changes={"voting_mode": "budget", "title": "Neu"}
+    )
+    with pytest.raises(PermissionDenied):
+        project_update(actor=citizen, project=project, changes={"title": "Meins"})
+
+
+def test_paper_votes_fix_the_voting_rules_too(planner_user):
+    project = ProjectFactory(voting=True)
+    option = ProposalFactory(project=project)
+    tally_record(
+        actor=planner_user,
+        project=project,
+        event_name="Fest",
+        event_date=timezone.localdate(),
+        ballots=2,
+        counted_by="Team",
+        counts={option.pk: 2},
+    )
+    with pytest.raises(ValidationError):
+        project_update(
+            actor=planner_user, project=project, changes={"voting_mode": VotingMode.SINGLE}
+        )
+
+
+def test_tally_dates_are_checked_in_the_citys_time_zone(planner_user):
+    project = ProjectFactory(voting=True)
+    option = ProposalFactory(project=project)
+
+    def record(day, note=""):
+        return tally_record(
+            actor=planner_user,
+            project=project,
+            event_name=f"Fest {day}",
+            event_date=day,
+            ballots=1,
+            counted_by="Team",
+            counts={option.pk: 1},
+            note=note,
+        )
+
+    first = timezone.localdate(project.voting_start)
+    record(first)
+    with pytest.raises(ValidationError) as info:
+        record(first - timedelta(days=1))
+    assert "outside the voting period" in info.value.message_dict["event_date"][0]
+    record(first - timedelta(days=1), note="Vorab beim Stadtfest gesammelt.")
+    with pytest.raises(ValidationError) as info:
+        record(timezone.localdate() + timedelta(days=1), note="Irgendwann")
+    assert "future" in info.value.message_dict["event_date"][0]

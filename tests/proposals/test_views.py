@@ -241,7 +241,7 @@ def test_proposal_page_shows_details_votes_and_visible_comments_with_replies(cli
     first = CommentFactory(proposal=proposal, body="Tolle Idee")
     CommentFactory(proposal=proposal, parent=first, body="Finde ich auch")
     CommentFactory(proposal=proposal, body="Beleidigung", is_hidden=True)
-    hidden_parent = CommentFactory(proposal=proposal, body="Gelöscht", is_hidden=True)
+    hidden_parent = CommentFactory(proposal=proposal, body="Beschimpfung", is_hidden=True)
     CommentFactory(proposal=proposal, parent=hidden_parent, body="Antwort auf Gelöschtes")
 
     response = client.get(proposal.get_absolute_url())
@@ -257,8 +257,11 @@ def test_proposal_page_shows_details_votes_and_visible_comments_with_replies(cli
     assert "Tolle Idee" in html
     assert re.search(r'comment-list--replies[^>]*>\s*<li class="comment"[^>]*>', html)
     assert "Finde ich auch" in html
-    for hidden in ("Beleidigung", "Gelöscht", "Antwort auf Gelöschtes"):
+    for hidden in ("Beleidigung", "Beschimpfung"):
         assert hidden not in html
+    # Moderation hid one comment, not the reply someone else wrote to it: a note stands in.
+    assert "Antwort auf Gelöschtes" in html
+    assert "Dieser Kommentar wurde von der Moderation ausgeblendet." in html
 
 
 def test_vote_counts_stay_hidden_until_the_results_are_public(

@@ -1,6 +1,6 @@
 """Voting modes, the voting window, paper tallies and results."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,6 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import F, Sum
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from infra.models import RateCounter
@@ -166,7 +167,7 @@ def record(planner, project, counts, ballots=10, **kwargs) -> PaperTally:
         project=project,
         event_name="Lautern blüht auf",
         place="Stiftsplatz",
-        event_date=date(2026, 4, 2),
+        event_date=timezone.localdate(),
         ballots=ballots,
         counted_by="Team herzlich digital",
         counts=counts,
@@ -453,3 +454,8 @@ def test_results_pages_put_together_are_the_whole_ranking(planner_user):
         pages = [project_results(project, limit=size, offset=o) for o in range(0, 8, size)]
         assert [r for page in pages for r in page] == whole.rows
         assert {(p.options, p.online, p.paper) for p in pages} == {(6, 3, 1)}
+    # An option hidden by moderation leaves the ranking with its votes.
+    Proposal.objects.filter(pk=opts[0].pk).update(visibility=Proposal.Visibility.HIDDEN)
+    hidden = project_results(project, limit=2)
+    assert [(r.title, r.rank) for r in hidden] == [("B", 1), ("D", 1)]
+    assert (hidden.options, hidden.online, hidden.paper) == (5, 1, 1)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from proposals import review
@@ -111,7 +111,7 @@ def test_proposals_with_paper_votes_are_not_merged(planner_user: Any) -> None:
         actor=planner_user,
         project=project,
         event_name="Straßenfest",
-        event_date=date(2025, 6, 1),
+        event_date=timezone.localdate(),
         ballots=10,
         counted_by="Team",
         counts={source.pk: 4, target.pk: 3},

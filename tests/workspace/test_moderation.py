@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from audit.models import AuditEntry
 from proposals import review
 from proposals.models import Comment, Project, Proposal, Report
+from proposals.services import tally_record
 from tests.factories import CommentFactory, ProjectFactory, ProposalFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -215,3 +217,115 @@ def test_moderation_from_the_queue_page(client: Any, citizen: Any, planner_user:
     response = client.post(f"/planung/vorschlaege/{proposal.pk}/moderieren/", {"action": "hide"})
     assert response.status_code == 400  # no reason
     assert Proposal.objects.get(pk=proposal.pk).visibility == Proposal.Visibility.PUBLISHED
+
+
+def test_content_of_a_deleted_account_is_moderated_like_any_other(
+    client: Any, planner_user: Any
+) -> None:
+    proposal = ProposalFactory(author=None)
+    comment = CommentFactory(proposal=proposal, author=None)
+    client.force_login(planner_user)
+
+    for url, action, reason in [
+        (f"/planung/kommentare/{comment.pk}/moderieren/", "hide", "Beleidigend"),
+        (f"/planung/kommentare/{comment.pk}/moderieren/", "restore", ""),
+        (f"/planung/kommentare/{comment.pk}/moderieren/", "approve", ""),
+        (f"/planung/vorschlaege/{proposal.pk}/moderieren/", "hide", "Werbung"),
+        (f"/planung/vorschlaege/{proposal.pk}/moderieren/", "restore", ""),
+        (f"/planung/vorschlaege/{proposal.pk}/moderieren/", "approve", ""),
+    ]:
+        response = client.post(url, {"action": action, "reason": reason})
+        assert response.status_code == 302, (url, action, response.content.decode()[-2000:])
+
+    actions = AuditEntry.objects.order_by("pk").values_list("action", flat=True)
+    assert list(actions) == [
+        "comment.hide",
+        "comment.restore",
+        "comment.approve",
+        "proposal.hide",
+        "proposal.restore",
+        "proposal.approve",
+    ]
+
+
+def test_every_workspace_error_names_its_field_and_object(client: Any, planner_user: Any) -> None:
+    comment = CommentFactory()
+    client.force_login(planner_user)
+
+    # A comment's refusal shows at the proposal's page: it names the comment and the field.
+    response = client.post(f"/planung/kommentare/{comment.pk}/moderieren/", {"action": "hide"})
+    assert response.status_code == 400
+    form = response.context["moderation_form"]
+    # (The workspace speaks German: its URLs carry no language.)
+    assert form.non_field_errors() == [
+        f"Kommentar #{comment.pk}, Grund (die Autorin oder der Autor liest ihn): Geben Sie an, "
+        "warum ausgeblendet wird; die Autorin oder der Autor liest den Grund."
+    ]
+    assert not any(form[name].errors for name in form.fields)  # not at the proposal's fields
+    response = client.post(f"/planung/kommentare/{comment.pk}/moderieren/", {"action": "fly"})
+    assert response.status_code == 400
+    assert (
+        response.context["moderation_form"]
+        .non_field_errors()[0]
+        .startswith(f"Kommentar #{comment.pk}, Aktion: ")
+    )
+    # A service error of a field the form does not have names it.
+    source = ProposalFactory(project=ProjectFactory(voting=True))
+    target = ProposalFactory(project=source.project)
+    tally_record(
+        actor=planner_user,
+        project=source.project,
+        event_name="Fest",
+        event_date=timezone.localdate(),
+        ballots=3,
+        counted_by="Team",
+        counts={source.pk: 1},
+    )
+    response = client.post(
+        f"/planung/vorschlaege/{source.pk}/zusammenfuehren/", {"target": target.pk}
+    )
+    assert response.status_code == 400
+    assert response.context["merge_form"].non_field_errors() == [
+        "Vorschlag: Dieser Vorschlag hat Stimmen auf Papier; Vorschläge mit Papierstimmen können "
+        "nicht zusammengeführt werden."
+    ]
+
+
+def test_hiding_a_comment_hides_exactly_it_and_counts_agree_everywhere(
+    client: Any, planner_user: Any
+) -> None:
+    proposal = ProposalFactory()
+    parent = CommentFactory(proposal=proposal, body="Beleidigender Beitrag")
+    reply = CommentFactory(proposal=proposal, parent=parent, body="Eine sachliche Antwort")
+    review.comment_moderate(actor=planner_user, comment=parent, action="hide", reason="Ton")
+
+    def surfaces() -> dict[str, Any]:
+        with translation.override("en"):  # the English page (notifications switch languages)
+            page = client.get(proposal.get_absolute_url()).content.decode()
+        api = json.loads(client.get(f"/api/v1/comments/?proposal={proposal.pk}").content)
+        assert api["count"] == len(api["results"])
+        feature = json.loads(client.get(f"/api/v1/proposals/{proposal.pk}/").content)
+        heading = re.search(r'<h2 id="comments-heading">Comments \((\d+)\)</h2>', page)
+        assert heading is not None
+        return {
+            "page": page,
+            "api": api,
+            "count": feature["properties"]["comment_count"],
+            "heading": int(heading.group(1)),
+        }
+
+    seen = surfaces()
+    api_ids = [c["id"] for c in seen["api"]["results"]]
+    assert api_ids == [reply.pk]
+    assert seen["heading"] == seen["count"] == len(api_ids) == 1
+    assert "Eine sachliche Antwort" in seen["page"]  # someone else's reply stays
+    assert "Beleidigender Beitrag" not in seen["page"]
+    assert "This comment was hidden by the moderators." in seen["page"]
+    assert "No comments yet." not in seen["page"]
+
+    # Hiding the reply too leaves nothing, and every surface says so.
+    review.comment_moderate(actor=planner_user, comment=reply, action="hide", reason="Ton")
+    seen = surfaces()
+    assert seen["api"]["count"] == seen["heading"] == seen["count"] == 0
+    assert "No comments yet." in seen["page"]
+    assert "This comment was hidden by the moderators." not in seen["page"]

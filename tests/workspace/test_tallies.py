@@ -1,9 +1,10 @@
 """Planners record and correct paper ballots in the workspace; citizens cannot."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from audit.models import AuditEntry
 from proposals.models import PaperTally, VotingMode
@@ -29,7 +30,7 @@ def form_data(options: list[Any], votes: list[int], **extra: Any) -> dict[str, A
     data = {
         "event_name": "Lautern blüht auf",
         "place": "Stiftsplatz",
-        "event_date": "2026-04-02",
+        "event_date": timezone.localdate().isoformat(),
         "ballots": "10",
         "counted_by": "Team herzlich digital",
         "note": "",
@@ -102,3 +103,82 @@ def test_correction_supersedes_and_the_history_shows_both(client: Any) -> None:
     assert f"corrected by #{first.pk + 1}" in page
     assert f"corrects #{first.pk}: Nachgezählt" in page
     assert {r.proposal_id: r.paper for r in project_results(project)}[options[0].pk] == 5
+
+
+def test_a_date_outside_the_voting_period_is_refused_unless_the_note_says_why(
+    client: Any,
+) -> None:
+    project, options = setup()
+    client.force_login(planner())
+    url = "/planung/projekte/ll/stimmzettel/"
+
+    future = client.post(url, form_data(options, [1, 1], event_date="2030-04-02"))
+    assert future.status_code == 400
+    assert list(future.context["form"].errors) == ["event_date"]
+    assert "Zukunft" in future.context["form"].errors["event_date"][0]
+    # Before the voting period: refused with the period named, unless the note says why.
+    before = (project.voting_start - timedelta(days=30)).date().isoformat()
+    early = client.post(url, form_data(options, [1, 1], event_date=before))
+    assert early.status_code == 400
+    assert "Abstimmungszeitraums" in early.context["form"].errors["event_date"][0]
+    assert not PaperTally.objects.exists()
+    explained = form_data(
+        options, [1, 1], event_date=before, note="Gesammelt beim Stadtfest vor dem Start."
+    )
+    assert client.post(url, explained).status_code == 302
+    assert PaperTally.objects.count() == 1
+
+
+def test_the_same_event_twice_is_refused_unless_confirmed_as_a_separate_count(
+    client: Any,
+) -> None:
+    project, options = setup()
+    client.force_login(planner())
+    url = "/planung/projekte/ll/stimmzettel/"
+    assert client.post(url, form_data(options, [6, 4])).status_code == 302
+
+    # The same sheet typed in again (the name's case and spaces differ): refused, named.
+    again = form_data(options, [6, 4], event_name=" lautern BLÜHT auf ")
+    response = client.post(url, again)
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["separate_count"]
+    assert PaperTally.objects.count() == 1
+    assert {r.proposal_id: r.paper for r in project_results(project)} == {
+        options[0].pk: 6,
+        options[1].pk: 4,
+    }
+    # A second ballot box at the same event is confirmed, and then it counts.
+    response = client.post(url, {**again, "separate_count": "on"})
+    assert response.status_code == 302
+    assert {r.proposal_id: r.paper for r in project_results(project)} == {
+        options[0].pk: 12,
+        options[1].pk: 8,
+    }
+    second = AuditEntry.objects.filter(action="paper_tally.record").latest("pk")
+    assert second.after["separate_count_of"] == PaperTally.objects.order_by("pk").first().pk
+
+
+def test_the_api_applies_the_same_date_and_duplicate_rules(client: Any) -> None:
+    project, options = setup()
+    client.force_login(planner())
+    url = f"/api/v1/projects/{project.slug}/tallies/"
+
+    def post(**extra: Any) -> Any:
+        body = {
+            "event_name": "Lautern blüht auf",
+            "place": "Stiftsplatz",
+            "event_date": timezone.localdate().isoformat(),
+            "ballots": 10,
+            "counted_by": "Team",
+            "counts": [{"proposal": options[0].pk, "votes": 3}],
+            **extra,
+        }
+        return client.post(url, body, content_type="application/json")
+
+    future = post(event_date="2030-04-02")
+    assert future.status_code == 400 and list(future.json()) == ["event_date"]
+    assert post().status_code == 201
+    twice = post()
+    assert twice.status_code == 400 and list(twice.json()) == ["separate_count"]
+    assert post(separate_count=True).status_code == 201
+    assert PaperTally.objects.count() == 2

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_rate_counter_moves_to_infra"),
+        ("accounts", "0005_profile_pseudonym"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
