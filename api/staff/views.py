@@ -18,6 +18,7 @@ from accounts.selectors import access_tokens_of
 from accounts.services import access_token_create, access_token_revoke
 from api.exports.views import download_catalogue
 from api.staff.forms import AccessTokenForm
+from api.v1.tiles import TILE_LAYERS
 from proposals import rules
 
 
@@ -43,6 +44,11 @@ def data(request: HttpRequest) -> HttpResponse:
             "datasets": download_catalogue(request),
             "ogc_url": ogc,
             "exports_url": request.build_absolute_uri(reverse("exports:index")),
+            "tilejson_urls": [
+                request.build_absolute_uri(reverse("api-v1:tilejson", kwargs={"layer": name}))
+                for name in TILE_LAYERS
+            ],
+            "catalog_url": request.build_absolute_uri(reverse("api-catalog")),
             "username": request.user.get_username(),
         },
     )

@@ -411,3 +411,21 @@ def test_site_outlines_collection(client):  # type: ignore[no-untyped-def]
     metric = client.get("/ogc/collections/site-outlines/items", {"crs": EPSG_25832}).json()
     x, y = metric["features"][0]["geometry"]["coordinates"][0][0][0]
     assert 400_000 < x < 420_000 and 5_470_000 < y < 5_480_000
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_filtered_sorted_items_query_count_is_constant(  # type: ignore[no-untyped-def]
+    client, count, django_assert_num_queries
+):
+    project = ProjectFactory(voting=True, results_visibility="live")
+    for proposal in ProposalFactory.create_batch(count, project=project):
+        VoteFactory(proposal=proposal)
+    params = {
+        "filter": f"vote_count >= 1 AND S_INTERSECTS(geometry, {EAST_BOX.replace('7.78', '7.70')})",
+        "sortby": "-vote_count,title",
+        "properties": "title,vote_count",
+    }
+    # Projects whose results are public, the count, the page.
+    with django_assert_num_queries(3):
+        response = client.get(ITEMS, params)
+    assert response.json()["numberReturned"] == count

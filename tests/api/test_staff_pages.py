@@ -91,5 +91,7 @@ def test_data_page_lists_every_download_and_the_ogc_address(client, gis_staff): 
     assert "csv_style=excel" in html
     assert "GDAL_HTTP_USERPWD=gis:TOKEN" in html
     assert 'href="/konto/zugangsschluessel/"' in html
+    assert "http://testserver/api/v1/tiles/districts.json" in html
+    assert "http://testserver/api/catalog/" in html
     # The navigation leads there.
     assert 'href="/gis/daten/"' in client.get("/").content.decode()
