@@ -29,8 +29,8 @@ class BadCredentials(Exception):
     pass
 
 
-def token_from_header(header: str) -> tuple[str, str | None] | None:
-    """(token, user name or None) from an Authorization header; None when there is none."""
+def token_from_header(header: str) -> tuple[str, str | None]:
+    """(token, user name or None) from an Authorization header, or BadCredentials."""
     scheme, _sep, value = header.strip().partition(" ")
     value = value.strip()
     if scheme.lower() == "bearer":
@@ -68,8 +68,6 @@ def accepts_token(view: Callable[..., R]) -> Callable[..., R | JsonResponse]:
             found = token_from_header(header)
         except BadCredentials:
             return refused
-        if found is None:
-            return view(request, *args, **kwargs)
         secret, name = found
         user = access_token_user(secret)
         if user is None:
@@ -79,9 +77,8 @@ def accepts_token(view: Callable[..., R]) -> Callable[..., R | JsonResponse]:
             (user.email or "").casefold(),
         ):
             return refused
+        # For this request only: a token opens no session.
         request.user = user
-        # A token's request carries no session: nothing it does should look signed in later.
-        request.access_token_used = True  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -57,7 +57,7 @@ def parse_filter(text: str, *, language: str, queryables: Mapping[str, Queryable
         raise FilterError(_("The filter is empty."))
     try:
         if language in JSON_LANGUAGES:
-            tree = parse_cql2_json(json.loads(text))
+            tree = parse_cql2_json(_bbox_literals_as_polygons(json.loads(text)))
         else:
             tree = parse_cql2_text(text)
     except LarkError as error:
@@ -76,6 +76,24 @@ def parse_filter(text: str, *, language: str, queryables: Mapping[str, Queryable
         return _Translator(queryables, crs).condition(tree)
     except RecursionError:
         raise FilterError(_("The filter is nested too deeply.")) from None
+
+
+def _bbox_literals_as_polygons(node: Any) -> Any:
+    """CQL2-JSON's `{"bbox": [minx, miny, maxx, maxy]}` as a GeoJSON polygon.
+
+    pygeofilter 0.3 reads the four numbers in the order of its own Envelope (x1, x2, y1, y2),
+    i.e. the wrong box; a polygon it reads as it is.
+    """
+    if isinstance(node, list):
+        return [_bbox_literals_as_polygons(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    box = node.get("bbox")
+    if set(node) == {"bbox"} and isinstance(box, list) and len(box) in (4, 6):
+        west, south, east, north = (box[0], box[1], box[3], box[4]) if len(box) == 6 else box
+        ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        return {"type": "Polygon", "coordinates": [ring]}
+    return {key: _bbox_literals_as_polygons(value) for key, value in node.items()}
 
 
 def _first_lines(error: Exception) -> str:
@@ -335,6 +353,9 @@ class _Translator:
         return node
 
     def _geometry(self, node: Any) -> GEOSGeometry:
+        if isinstance(node, ast.Function) and node.name.lower() == "bbox":
+            # CQL2-text's BBOX(minx, miny, maxx, maxy) literal, read by pygeofilter as a call.
+            node = _bbox_literal(node.arguments)
         if not isinstance(node, values.Geometry | values.Envelope):
             raise FilterError(
                 _("A spatial function needs a geometry literal (WKT), not %(what)s.")
@@ -362,6 +383,14 @@ class _Translator:
             except (GDALException, GEOSException):
                 raise FilterError(_("The filter's geometry cannot be transformed.")) from None
         return geometry
+
+
+def _bbox_literal(arguments: list[Any]) -> values.Geometry:
+    numbers = [a for a in arguments if isinstance(a, int | float) and not isinstance(a, bool)]
+    if len(numbers) != len(arguments) or len(numbers) not in (4, 6):
+        raise FilterError(_("BBOX needs 4 (or 6) numbers."))
+    converted = _bbox_literals_as_polygons({"bbox": numbers})
+    return values.Geometry(converted)
 
 
 def _negated(found: Q, queryable: Queryable) -> Q:

@@ -102,6 +102,7 @@ VALID = [
     (f"S_WITHIN(geometry, {EAST_BOX})", {"east", "percent"}),
     ("S_INTERSECTS(geometry, POINT(7.785 49.445)) AND vote_count IS NULL", {"percent"}),
     ("S_DISJOINT(geometry, POINT(7.785 49.445))", {"west", "o_brien"}),
+    ("S_INTERSECTS(geometry, BBOX(7.74, 49.43, 7.75, 49.44))", {"west", "o_brien"}),
 ]  # fmt: skip
 
 
@@ -147,6 +148,13 @@ def test_cql2_text_selects_what_it_says(client, data, text, expected):  # type: 
         (
             {"op": "in", "args": [{"property": "project"}, ["live", "x"]]},
             {"west", "east"},
+        ),
+        (
+            {
+                "op": "s_intersects",
+                "args": [{"property": "geometry"}, {"bbox": [7.74, 49.43, 7.75, 49.44]}],
+            },
+            {"west", "o_brien"},
         ),
     ],
 )
@@ -197,6 +205,7 @@ MALFORMED = [
     "title = vote_count",
     "vote_count + 1 > 2",
     "upper(title) = 'X'",
+    "S_INTERSECTS(geometry, BBOX(7.74, 49.43, 7.75))",
     "",
 ]
 
