@@ -190,6 +190,11 @@ def _responses() -> dict[str, Any]:
             "description": _("Only GET and HEAD are allowed."),
             "content": error,
         },
+        "ServiceUnavailable": {
+            "description": _("The database is not reachable; Retry-After says when to try again."),
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}},
+            "content": error,
+        },
     }
 
 
@@ -551,7 +556,8 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             OPENAPI_MEDIA_TYPE: {"schema": {"type": "object"}},
                             HTML: {"schema": {"type": "string"}},
                         },
-                    }
+                    },
+                    "400": _ref("responses", "InvalidParameter"),
                 },
             }
         },
@@ -579,6 +585,9 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         _("The definition of the tile matrix set."),
         [_ref("parameters", "tileMatrixSetId"), _ref("parameters", "f")],
     )
+    for item in paths.values():
+        # Any request may meet a database that is away (api/middleware.py answers then).
+        item["get"]["responses"]["503"] = _ref("responses", "ServiceUnavailable")
     return {
         "openapi": "3.0.3",
         "info": {

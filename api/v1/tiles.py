@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.types import Person
 from api.v1.filters import filterset_parameters, valid_filters
 from api.v1.views import BAD_REQUEST, GeoJSONNegotiation, RequestLanguage
 from geo.crs import STORAGE_SRID
@@ -79,7 +80,7 @@ def check_tile(z: int, x: int, y: int) -> None:
 
 
 def tile_rows(
-    user: Any, filters: ProposalFilter | None, z: int, x: int, y: int
+    user: Person, filters: ProposalFilter | None, z: int, x: int, y: int
 ) -> QuerySet[Proposal]:
     """The proposals `user` sees on the map, filtered as the list is, near tile z/x/y.
 
