@@ -10,6 +10,7 @@ from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Letters of any script, digits, spaces and a few joiners; no "@", so no address can pose as one.
@@ -81,3 +82,45 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or str(self.user_id)
+
+
+class AccessToken(models.Model):
+    """A personal access token: GIS tools (QGIS, GDAL) sign in with it where no browser can.
+
+    Only a SHA-256 digest of the secret is stored; the person sees the token once, when it is
+    made. `prefix` finds the row without scanning; it reveals nothing of the secret. A token
+    ends at `expires_at` or when revoked; both stay on record.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="access_tokens",
+    )
+    name = models.CharField(
+        _("name"), max_length=80, help_text=_("What the token is for, e.g. “QGIS office PC”.")
+    )
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    digest = models.CharField(_("digest"), max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def state(self) -> str:
+        """revoked, expired or active."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "active"

@@ -11,7 +11,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from accounts import personal_data
-from accounts.models import PSEUDONYM_ALPHABET, PSEUDONYM_LENGTH
+from accounts.models import PSEUDONYM_ALPHABET, PSEUDONYM_LENGTH, AccessToken
 from accounts.types import Person
 
 
@@ -92,3 +92,8 @@ def account_data(user: User) -> dict[str, Any]:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def access_tokens_of(user: Any) -> list[AccessToken]:
+    """The person's access tokens, newest first, with whether each still works."""
+    return list(AccessToken.objects.filter(user=user).order_by("-created_at"))

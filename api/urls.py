@@ -3,6 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from api.catalog import catalog
 from api.views import RedocView, SwaggerView, health
 
 urlpatterns = [
@@ -12,4 +13,6 @@ urlpatterns = [
     path("docs/", SwaggerView.as_view(), name="api-docs"),
     path("redoc/", RedocView.as_view(), name="api-redoc"),
     path("health/", health, name="api-health"),
+    # The public data sets in DCAT-AP.de (JSON-LD), for open data portals.
+    path("catalog/", catalog, name="api-catalog"),
 ]

@@ -16,6 +16,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    # GIS staff's data page and access tokens (/gis/daten/, /konto/zugangsschluessel/).
+    path("", include("api.staff.urls")),
     # Sign-up, login, e-mail and password (allauth), then our profile, export and deletion.
     path("konto/", include("allauth.urls")),
     path("konto/", include("accounts.urls")),

@@ -27,15 +27,22 @@ from geo.crs import METRIC_SRID, STORAGE_SRID
 from geo.geojson import DEFAULT_PRECISION, FeatureSpec, collection_chunks, iter_features
 from geo.models import Area
 
-FORMATS = ("geojson", "gpkg", "csv", "shp")
+# `csvt`: the column types of the CSV (GDAL's and QGIS's sidecar file, one line of types).
+FORMATS = ("geojson", "gpkg", "csv", "csvt", "shp")
 SRIDS = (STORAGE_SRID, METRIC_SRID)
 CSV_GEOMETRIES = ("wkt", "xy")
+# `excel`: `;` between fields and a UTF-8 byte order mark, which German Excel needs to read
+# the file correctly on a double click; `standard`: RFC 4180 commas, no BOM.
+CSV_STYLES = ("standard", "excel")
 
-EXTENSIONS = {"geojson": "geojson", "gpkg": "gpkg", "csv": "csv", "shp": "shp.zip"}
+EXTENSIONS = {
+    "geojson": "geojson", "gpkg": "gpkg", "csv": "csv", "csvt": "csvt", "shp": "shp.zip"
+}  # fmt: skip
 CONTENT_TYPES = {
     "geojson": "application/geo+json",
     "gpkg": "application/geopackage+sqlite3",
     "csv": "text/csv; charset=utf-8",
+    "csvt": "text/plain; charset=utf-8",
     "shp": "application/zip",
 }
 _DRIVERS = {"gpkg": "GPKG", "csv": "CSV", "shp": "ESRI Shapefile"}
@@ -123,10 +130,13 @@ class ExportOptions:
     srid: int = STORAGE_SRID
     project: ExportScope | None = None
     csv_geometry: str = "wkt"
+    csv_style: str = "standard"
 
     @property
     def filename(self) -> str:
         parts = [self.dataset, *([self.project.slug] if self.project else []), f"epsg{self.srid}"]
+        if self.csv_style == "excel" and self.format == "csv":
+            parts.append("excel")
         return f"{'-'.join(parts)}.{EXTENSIONS[self.format]}"
 
     @property
@@ -146,6 +156,7 @@ def export_options(
     srid: object = STORAGE_SRID,
     project: str | None = None,
     csv_geometry: str | None = None,
+    csv_style: str | None = None,
 ) -> ExportOptions:
     """Options from user input, or a ValidationError naming each bad field."""
     errors: dict[str, str] = {}
@@ -176,9 +187,14 @@ def export_options(
         and not _DATASETS[dataset].points
     ):  # fmt: skip
         errors["csv_geometry"] = _("Districts are polygons: coordinate columns only fit points.")
+    csv_style = csv_style or "standard"
+    if csv_style not in CSV_STYLES:
+        errors["csv_style"] = _(
+            "Choose standard (commas) or excel (semicolons and a byte order mark)."
+        )
     if errors:
         raise ValidationError(errors, code="invalid")
-    return ExportOptions(dataset, fmt, srid_value, scope, csv_geometry)
+    return ExportOptions(dataset, fmt, srid_value, scope, csv_geometry, csv_style)
 
 
 def export_layers(options: ExportOptions) -> Sequence[ExportLayer]:
@@ -197,7 +213,7 @@ def dataset_source(
 def feature_counts(options: ExportOptions) -> dict[str, int]:
     """Features per layer of the export (for the audit log)."""
     layers = export_layers(options)
-    if options.format in ("geojson", "csv"):
+    if options.format in ("geojson", "csv", "csvt"):
         layers = layers[:1]
     return {layer.name: layer.queryset.count() for layer in layers}
 
@@ -272,7 +288,7 @@ def log_export(
 
 def _produce(options: ExportOptions, workdir: Path) -> Path:
     layers = export_layers(options)
-    if options.format in ("geojson", "csv"):
+    if options.format in ("geojson", "csv", "csvt"):
         layers = layers[:1]
     sources = []
     for layer in layers:
@@ -295,6 +311,11 @@ def _produce(options: ExportOptions, workdir: Path) -> Path:
             for file in sorted(folder.iterdir()):
                 archive.write(file, file.name)
         return target
+    if options.format == "csvt":
+        # GDAL writes the types beside the CSV; the CSV itself is not needed here.
+        csv_target = workdir / f"{options.dataset}.csv"
+        _ogr2ogr(options, sources[0][0], sources[0][1], csv_target)
+        return csv_target.with_suffix(".csvt")
     for index, (layer, source) in enumerate(sources):
         _ogr2ogr(options, layer, source, target, append=index > 0)
     return target
@@ -306,8 +327,9 @@ def _ogr2ogr(
     binary = shutil.which("ogr2ogr")
     if binary is None:
         raise ExportError(_("GDAL's ogr2ogr is not installed (package gdal-bin)."))
+    driver = _DRIVERS["csv" if options.format == "csvt" else options.format]
     args = [
-        binary, "-f", _DRIVERS[options.format], *(["-update"] if append else []),
+        binary, "-f", driver, *(["-update"] if append else []),
         str(target), str(source),
         "-nln", layer.name,
         "-nlt", layer.geometry_type,
@@ -316,10 +338,14 @@ def _ogr2ogr(
     ]  # fmt: skip
     if options.format == "gpkg":
         args += ["-gt", "65536"]
-    elif options.format == "csv":
+    elif options.format in ("csv", "csvt"):
         geometry = "AS_XY" if options.csv_geometry == "xy" else "AS_WKT"
         # Timestamps stay ISO 8601 text, which spreadsheets read, not GDAL's "2024/05/01" form.
+        # The .csvt beside the file says each column's type (the `.csvt` download).
         args += ["-lco", f"GEOMETRY={geometry}", "-oo", "DATE_AS_STRING=YES"]
+        args += ["-lco", "CREATE_CSVT=YES"]
+        if options.csv_style == "excel":
+            args += ["-lco", "SEPARATOR=SEMICOLON", "-lco", "WRITE_BOM=YES"]
     elif options.format == "shp":
         # dBASE has no timestamp type: as a date the time of day would be lost. Text fields
         # of unknown width would get 80 characters; cast to dBASE's 254, then RESIZE shrinks

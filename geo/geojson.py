@@ -36,11 +36,13 @@ def feature_sql(
     srid: int = STORAGE_SRID,
     precision: int | None = None,
     flip_axes: bool = False,
+    skip_geometry: bool = False,
 ) -> tuple[str, tuple]:
     """SQL selecting one GeoJSON Feature (as text) per row of `queryset`, in its order.
 
     `flip_axes` swaps x and y after any transformation, for clients that ask for a CRS in its
     official axis order where that puts latitude/northing first (EPSG:4326 is lat/lon).
+    `skip_geometry`: features without geometry (null), for clients that want the table only.
     """
     fields = [spec.id_field, spec.geometry, *spec.properties.values()]
     inner_sql, inner_params = queryset.values_list(*fields).query.sql_with_params()
@@ -57,14 +59,17 @@ def feature_sql(
     )
     # Only identifiers we made (c0…, checked property names) and Django's compiled SQL are
     # interpolated; every value travels as a parameter.
+    geometry_json = (
+        "NULL::json" if skip_geometry else f"ST_AsGeoJSON({geometry}, {int(digits)}, 0)::json"
+    )
     sql = (
         "SELECT json_build_object('type', 'Feature', 'id', c0, "  # noqa: S608
-        f"'geometry', ST_AsGeoJSON({geometry}, {int(digits)}, 0)::json, "
+        f"'geometry', {geometry_json}, "
         f"'properties', json_build_object({props}))::text "
         f"FROM ({inner_sql}) AS t({', '.join(columns)})"
     )
     # The transform's placeholder comes before the inner query's in the SQL text.
-    params = ((srid,) if srid != STORAGE_SRID else ()) + tuple(inner_params)
+    params = ((srid,) if srid != STORAGE_SRID and not skip_geometry else ()) + tuple(inner_params)
     return sql, params
 
 
@@ -90,11 +95,18 @@ def iter_features(
 
 
 def features(
-    queryset: QuerySet, spec: FeatureSpec, *, srid: int = STORAGE_SRID, flip_axes: bool = False
+    queryset: QuerySet,
+    spec: FeatureSpec,
+    *,
+    srid: int = STORAGE_SRID,
+    flip_axes: bool = False,
+    skip_geometry: bool = False,
 ) -> list[str]:
     """Feature texts of a small queryset (one page) in one round trip."""
     try:
-        sql, params = feature_sql(queryset, spec, srid=srid, flip_axes=flip_axes)
+        sql, params = feature_sql(
+            queryset, spec, srid=srid, flip_axes=flip_axes, skip_geometry=skip_geometry
+        )
     except EmptyResultSet:
         return []
     with connections[queryset.db].cursor() as cursor:

@@ -71,6 +71,23 @@ def crs_by_name(name: str) -> Crs | None:
 
 
 @dataclass(frozen=True)
+class Queryable:
+    """A name a filter may use: the column it reads, and the JSON Schema of its values."""
+
+    column: str
+    schema: Mapping[str, Any]
+
+    @property
+    def kind(self) -> str:
+        """string, integer, number, boolean, date-time or geometry."""
+        if "format" in self.schema and str(self.schema["format"]).startswith("geometry"):
+            return "geometry"
+        if self.schema.get("format") == "date-time":
+            return "date-time"
+        return str(self.schema.get("type", "string"))
+
+
+@dataclass(frozen=True)
 class Collection:
     """One collection: where its public rows come from and how a row becomes a feature."""
 
@@ -85,6 +102,21 @@ class Collection:
     filters: Mapping[str, str] = field(default_factory=dict)
     # JSON Schema types of the properties, for the OpenAPI document and the HTML page.
     property_types: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    # The geometry's JSON Schema format (OGC API - Features Part 5): geometry-point, ...
+    geometry_format: str = "geometry-any"
+
+    def queryables(self) -> dict[str, Queryable]:
+        """What a CQL2 filter and `sortby` may name: every property, and the geometry.
+
+        A property's column is where the feature reads it, so a filter sees exactly what the
+        feature shows (a secret vote total is null to a filter too).
+        """
+        found = {
+            name: Queryable(column, dict(self.property_types.get(name, {"type": "string"})))
+            for name, column in self.spec.properties.items()
+        }
+        found["geometry"] = Queryable(self.spec.geometry, {"format": self.geometry_format})
+        return found
 
     def items(self) -> QuerySet:
         """Public rows in a stable order (by id), so that pages never overlap or skip."""
@@ -114,6 +146,10 @@ def _rfc3339(moment: datetime) -> str:
 
 def _sites() -> QuerySet:
     return Site.objects.all()
+
+
+def _site_outlines() -> QuerySet:
+    return Site.objects.filter(outline__isnull=False)
 
 
 def _districts() -> QuerySet:
@@ -159,6 +195,32 @@ COLLECTIONS: dict[str, Collection] = {
                 "district": _NULLABLE_STRING,
                 "description": _STRING,
             },
+            geometry_format="geometry-point",
+        ),
+        Collection(
+            id="site-outlines",
+            title=_("Site outlines"),
+            description=_(
+                "The outlines (polygons) of the sites that have one; the sites collection "
+                "holds every site's point."
+            ),
+            rows=_site_outlines,
+            spec=FeatureSpec(
+                geometry="outline",
+                properties={
+                    "name": "name",
+                    "slug": "slug",
+                    "kind": "kind",
+                    "district": "district__name",
+                },
+            ),
+            property_types={
+                "name": _STRING,
+                "slug": _STRING,
+                "kind": _STRING,
+                "district": _NULLABLE_STRING,
+            },
+            geometry_format="geometry-multipolygon",
         ),
         Collection(
             id="proposals",
@@ -172,6 +234,7 @@ COLLECTIONS: dict[str, Collection] = {
             temporal_field="created_at",
             filters={"project": "project__slug"},
             property_types={name: dict(features.PROPERTIES[name].schema) for name in features.OGC},
+            geometry_format="geometry-point",
         ),
         Collection(
             id="districts",
@@ -183,6 +246,7 @@ COLLECTIONS: dict[str, Collection] = {
                 properties={"name": "name", "slug": "slug", "population": "population"},
             ),
             property_types={"name": _STRING, "slug": _STRING, "population": _NULLABLE_INTEGER},
+            geometry_format="geometry-multipolygon",
         ),
     )
 }

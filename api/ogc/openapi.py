@@ -7,9 +7,14 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from api.ogc.collections import COLLECTIONS, CRS84, SUPPORTED_CRS, Collection
+from api.ogc.cql import FILTER_LANGUAGES, MAX_FILTER_CHARS
 from api.ogc.params import DEFAULT_LIMIT, FORMATS, MAX_LIMIT
+from api.v1.tiles import MVT, TILE_LAYERS
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+# The schema dialect of OpenAPI 3.0 (its Schema Object, with `nullable`).
+OPENAPI_SCHEMA_DIALECT = "https://spec.openapis.org/oas/3.0/schema/2021-09-28#/definitions/Schema"
+SCHEMA_JSON = "application/schema+json"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
@@ -87,13 +92,85 @@ def _parameters() -> dict[str, Any]:
         "datetime": _query(
             "datetime",
             {"type": "string"},
-            _("RFC 3339 date, date-time or interval (a/b, ../b, a/..): only features then."),
+            _(
+                "RFC 3339 date, date-time or interval (a/b, ../b, a/..): only features then. "
+                "Collections without time (sites, districts) check it and ignore it."
+            ),
+        ),
+        "filter": _query(
+            "filter",
+            {"type": "string", "maxLength": MAX_FILTER_CHARS},
+            _(
+                "A CQL2 filter over the collection's queryables (see /queryables), e.g. "
+                "status = 'accepted' AND vote_count > 10, or "
+                "S_INTERSECTS(geometry, POLYGON((7.74 49.43, 7.79 49.43, 7.79 49.45, "
+                "7.74 49.43))). Text or JSON, as filter-lang says."
+            ),
+        ),
+        "filter-lang": _query(
+            "filter-lang",
+            {"type": "string", "enum": list(FILTER_LANGUAGES), "default": "cql2-text"},
+            _(
+                "The encoding of the filter: cql2-text or cql2-json; cql-text (the name of "
+                "earlier drafts, sent by GDAL 3.6) is read as cql2-text."
+            ),
+        ),
+        "filter-crs": _query(
+            "filter-crs",
+            {"type": "string", "format": "uri", "enum": crs_uris, "default": CRS84.uri},
+            _("CRS of the filter's geometries, in its official axis order."),
+        ),
+        "sortby": _query(
+            "sortby",
+            {"type": "array", "minItems": 1, "items": {"type": "string"}},
+            _(
+                "Properties to sort by, each with - for descending order (+ or nothing: "
+                "ascending); the id decides between equal values."
+            ),
+        ),
+        "properties": _query(
+            "properties",
+            {"type": "array", "items": {"type": "string"}},
+            _("Only these properties in each feature (comma-separated)."),
+        ),
+        "skipGeometry": _query(
+            "skipGeometry",
+            {"type": "boolean", "default": False},
+            _("true: features without geometry (null), for tables."),
         ),
         "project": _query(
             "project",
             {"type": "string"},
             _("Only proposals of the project with this slug."),
         ),
+        "tileMatrixSetId": {
+            "name": "tileMatrixSetId",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": ["WebMercatorQuad"]},
+            "description": _("The tile matrix set: WebMercatorQuad."),
+        },
+        "tileMatrix": {
+            "name": "tileMatrix",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 22},
+            "description": _("Zoom level (the tile matrix), 0 to 22."),
+        },
+        "tileRow": {
+            "name": "tileRow",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+            "description": _("Row of the tile, 0 to 2^tileMatrix - 1, from the north."),
+        },
+        "tileCol": {
+            "name": "tileCol",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+            "description": _("Column of the tile, 0 to 2^tileMatrix - 1, from the west."),
+        },
         "featureId": {
             "name": "featureId",
             "in": "path",
@@ -109,6 +186,10 @@ def _responses() -> dict[str, Any]:
     return {
         "InvalidParameter": {"description": _("A query parameter is invalid."), "content": error},
         "NotFound": {"description": _("No such resource."), "content": error},
+        "NotAllowed": {
+            "description": _("Only GET and HEAD are allowed."),
+            "content": error,
+        },
         "ServiceUnavailable": {
             "description": _("The database is not reachable; Retry-After says when to try again."),
             "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}},
@@ -250,8 +331,11 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
     base = f"/collections/{collection.id}"
     item_params = [_ref("parameters", name) for name in ("limit", "offset", "bbox", "bbox-crs")]
     item_params.append(_ref("parameters", "crs"))
-    if collection.temporal_field:
-        item_params.append(_ref("parameters", "datetime"))
+    item_params.append(_ref("parameters", "datetime"))
+    item_params.extend(
+        _ref("parameters", name)
+        for name in ("filter", "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry")
+    )
     item_params.extend(_ref("parameters", name) for name in collection.filters)
     item_params.append(_ref("parameters", "f"))
     feature_schema = {
@@ -308,6 +392,16 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
                 },
             }
         },
+        f"{base}/queryables": _schema_get(
+            _("Queryables of %(title)s") % {"title": collection.title},
+            f"getQueryables_{collection.id}",
+            _("The properties a filter may name, as JSON Schema (OGC API - Features Part 3)."),
+        ),
+        f"{base}/schema": _schema_get(
+            _("Schema of %(title)s") % {"title": collection.title},
+            f"getSchema_{collection.id}",
+            _("A feature of the collection as a schema: every property with its type."),
+        ),
         f"{base}/items/{{featureId}}": {
             "get": {
                 "tags": ["Data"],
@@ -332,6 +426,86 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def _json_get(
+    summary: str, operation_id: str, description: str, parameters: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "get": {
+            "tags": ["Tiles"],
+            "summary": summary,
+            "operationId": operation_id,
+            "parameters": parameters,
+            "responses": {
+                "200": {
+                    "description": description,
+                    "content": {JSON: {"schema": {"type": "object"}}},
+                },
+                "400": _ref("responses", "InvalidParameter"),
+                "404": _ref("responses", "NotFound"),
+            },
+        }
+    }
+
+
+def _tile_paths(collection_id: str) -> dict[str, Any]:
+    base = f"/collections/{collection_id}/tiles"
+    tms = _ref("parameters", "tileMatrixSetId")
+    return {
+        base: _json_get(
+            _("Tilesets of %(id)s") % {"id": collection_id},
+            f"getTileSetsList_{collection_id}",
+            _("The vector tilesets of the collection."),
+            [_ref("parameters", "f")],
+        ),
+        f"{base}/{{tileMatrixSetId}}": _json_get(
+            _("Tileset of %(id)s") % {"id": collection_id},
+            f"getTileSet_{collection_id}",
+            _("The tileset: its tile matrix set, layer and the tiles' URL template."),
+            [tms, _ref("parameters", "f")],
+        ),
+        f"{base}/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}": {
+            "get": {
+                "tags": ["Tiles"],
+                "summary": _("A vector tile of %(id)s") % {"id": collection_id},
+                "operationId": f"getTile_{collection_id}",
+                "parameters": [
+                    tms,
+                    _ref("parameters", "tileMatrix"),
+                    _ref("parameters", "tileRow"),
+                    _ref("parameters", "tileCol"),
+                ],
+                "responses": {
+                    "200": {
+                        "description": _("The tile (Mapbox Vector Tile)."),
+                        "content": {MVT: {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    "204": {"description": _("Nothing lies in this tile.")},
+                    "304": {"description": _("The tile has not changed (If-None-Match).")},
+                    "400": _ref("responses", "InvalidParameter"),
+                    "404": _ref("responses", "NotFound"),
+                },
+            }
+        },
+    }
+
+
+def _schema_get(summary: str, operation_id: str, description: str) -> dict[str, Any]:
+    schema = {"schema": {"type": "object"}}
+    return {
+        "get": {
+            "tags": ["Collections"],
+            "summary": summary,
+            "operationId": operation_id,
+            "parameters": [_ref("parameters", "f")],
+            "responses": {
+                "200": {"description": description, "content": {SCHEMA_JSON: schema, JSON: schema}},
+                "400": _ref("responses", "InvalidParameter"),
+                "404": _ref("responses", "NotFound"),
+            },
+        }
     }
 
 
@@ -397,6 +571,20 @@ def openapi_document(base_url: str) -> dict[str, Any]:
     }
     for collection in COLLECTIONS.values():
         paths.update(_collection_paths(collection))
+        if collection.id in TILE_LAYERS:
+            paths.update(_tile_paths(collection.id))
+    paths["/tileMatrixSets"] = _json_get(
+        _("Tile matrix sets"),
+        "getTileMatrixSetsList",
+        _("The tile matrix sets of the vector tiles."),
+        [_ref("parameters", "f")],
+    )
+    paths["/tileMatrixSets/{tileMatrixSetId}"] = _json_get(
+        _("A tile matrix set"),
+        "getTileMatrixSet",
+        _("The definition of the tile matrix set."),
+        [_ref("parameters", "tileMatrixSetId"), _ref("parameters", "f")],
+    )
     for item in paths.values():
         # Any request may meet a database that is away (api/middleware.py answers then).
         item["get"]["responses"]["503"] = _ref("responses", "ServiceUnavailable")
@@ -416,6 +604,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             {"name": "Capabilities", "description": _("What the API offers.")},
             {"name": "Collections", "description": _("Descriptions of the collections.")},
             {"name": "Data", "description": _("The features.")},
+            {"name": "Tiles", "description": _("Vector tiles (OGC API - Tiles).")},
         ],
         "paths": paths,
         "components": {

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, Polygon
+from django.contrib.gis.geos import GEOSException, MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.db.models.expressions import OrderBy
 from django.http import QueryDict
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from api.ogc.collections import CRS84, SUPPORTED_CRS, Collection, Crs, crs_by_name
+from api.ogc.cql import FILTER_LANGUAGES, FilterError, parse_filter, parse_sortby
 from geo.crs import STORAGE_SRID
 from geo.validation import check_geometry
 
@@ -27,7 +30,12 @@ BBOX_EDGE_SEGMENTS = 32
 
 FORMATS = ("json", "html")
 COMMON_PARAMS = frozenset({"f"})
-ITEMS_PARAMS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime"})
+ITEMS_PARAMS = frozenset(
+    {
+        "f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime",
+        "filter", "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry",
+    }
+)  # fmt: skip
 ITEM_PARAMS = frozenset({"f", "crs"})
 
 
@@ -54,9 +62,16 @@ class ItemsQuery:
     limit: int
     offset: int
     crs: Crs
-    bbox: Polygon | None  # in EPSG:4326 (lon/lat), ready for an index-backed intersects
+    bbox: (
+        Polygon | MultiPolygon | None
+    )  # in EPSG:4326 (lon/lat), ready for an index-backed intersects
     interval: tuple[datetime | None, datetime | None] | None  # [start, end), open ends None
     filters: dict[str, str]
+    # CQL2 `filter` as a Q over the queryables; `sortby` before the id; `properties` to show.
+    condition: Q | None = None
+    order: tuple[OrderBy, ...] = ()
+    properties: tuple[str, ...] | None = None
+    skip_geometry: bool = False
 
 
 def check_known(query: QueryDict, allowed: frozenset[str] | set[str]) -> None:
@@ -117,12 +132,12 @@ def parse_items_query(query: QueryDict, collection: Collection) -> ItemsQuery:
             filters[lookup] = value.strip()
     interval = None
     if "datetime" in query:
-        if collection.temporal_field is None:
-            raise invalid(
-                _("The collection %(id)s has no time: datetime cannot filter it.")
-                % {"id": collection.id}
-            )
+        # Checked everywhere; on a collection without time it selects every feature (Part 1
+        # filters by the features' time, and these have none to compare).
         interval = parse_interval(query.get("datetime", ""))
+        if collection.temporal_field is None:
+            interval = None
+    condition, order = _parse_filter_and_order(query, collection)
     return ItemsQuery(
         limit=_parse_int(query, "limit", DEFAULT_LIMIT, minimum=1, maximum=None),
         offset=_parse_int(query, "offset", 0, minimum=0, maximum=MAX_OFFSET),
@@ -130,7 +145,69 @@ def parse_items_query(query: QueryDict, collection: Collection) -> ItemsQuery:
         bbox=parse_bbox(query.get("bbox", ""), bbox_crs) if "bbox" in query else None,
         interval=interval,
         filters=filters,
+        condition=condition,
+        order=order,
+        properties=parse_properties(query, collection),
+        skip_geometry=_parse_bool(query, "skipGeometry"),
     )
+
+
+def _parse_filter_and_order(
+    query: QueryDict, collection: Collection
+) -> tuple[Q | None, tuple[OrderBy, ...]]:
+    queryables = collection.queryables()
+    language = query.get("filter-lang", "cql2-text")
+    if language not in FILTER_LANGUAGES:
+        raise invalid(
+            _("filter-lang must be one of %(languages)s, not %(value)r.")
+            % {"languages": ", ".join(FILTER_LANGUAGES), "value": language}
+        )
+    for name in ("filter-lang", "filter-crs"):
+        if name in query and "filter" not in query:
+            raise invalid(_("%(name)s needs a filter.") % {"name": name})
+    condition = None
+    try:
+        if "filter" in query:
+            condition = parse_filter(
+                query.get("filter", ""),
+                language=language,
+                queryables=queryables,
+                crs=parse_crs(query, "filter-crs"),
+            )
+        order = (
+            tuple(parse_sortby(query.get("sortby", ""), queryables)) if "sortby" in query else ()
+        )
+    except FilterError as error:
+        raise invalid(str(error)) from None
+    return condition, order
+
+
+def parse_properties(query: QueryDict, collection: Collection) -> tuple[str, ...] | None:
+    """`properties=title,status`: only these properties in each feature, in this order."""
+    if "properties" not in query:
+        return None
+    names = tuple(name.strip() for name in query.get("properties", "").split(",") if name.strip())
+    unknown = [name for name in names if name not in collection.spec.properties]
+    if unknown:
+        raise invalid(
+            _("properties: %(names)s is not a property of this collection; they are: %(all)s.")
+            % {
+                "names": ", ".join(repr(n) for n in unknown),
+                "all": ", ".join(collection.spec.properties),
+            }
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def _parse_bool(query: QueryDict, name: str) -> bool:
+    raw = query.get(name)
+    if raw is None:
+        return False
+    if raw not in ("true", "false"):
+        raise invalid(
+            _("%(name)s must be true or false, not %(value)r.") % {"name": name, "value": raw}
+        )
+    return raw == "true"
 
 
 def _parse_int(
@@ -158,8 +235,12 @@ def _parse_int(
     return min(value, MAX_LIMIT) if name == "limit" else value
 
 
-def parse_bbox(raw: str, crs: Crs) -> Polygon:
-    """A bbox in `crs` axis order as a polygon in EPSG:4326 (x=lon, y=lat)."""
+def parse_bbox(raw: str, crs: Crs) -> Polygon | MultiPolygon:
+    """A bbox in `crs` axis order as a polygon in EPSG:4326 (x=lon, y=lat).
+
+    In a geographic CRS a west edge east of the east edge is a box across the antimeridian
+    (OGC API - Features, /req/core/fc-bbox-definition): two boxes, one on either side.
+    """
     parts = raw.split(",")
     if len(parts) not in (4, 6):
         raise invalid(
@@ -176,18 +257,25 @@ def parse_bbox(raw: str, crs: Crs) -> Polygon:
         # Heights do not matter for 2D features.
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     first_min, second_min, first_max, second_max = numbers
-    if first_min > first_max or second_min > second_max:
-        raise invalid(_("bbox minimum must not exceed its maximum on either axis."))
     if crs.lat_first:
         xmin, ymin, xmax, ymax = second_min, first_min, second_max, first_max
     else:
         xmin, ymin, xmax, ymax = first_min, second_min, first_max, second_max
+    across_antimeridian = crs.geographic and xmin > xmax
+    if (xmin > xmax and not across_antimeridian) or ymin > ymax:
+        raise invalid(_("bbox minimum must not exceed its maximum on either axis."))
     if crs.geographic:
-        if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
+        if not all(-180 <= x <= 180 for x in (xmin, xmax)) or ymin < -90 or ymax > 90:
             raise invalid(
                 _("bbox is outside the range of longitude (-180..180) and latitude (-90..90).")
             )
-        box = Polygon.from_bbox((xmin, ymin, xmax, ymax))
+        if across_antimeridian:
+            box: Polygon | MultiPolygon = MultiPolygon(
+                Polygon.from_bbox((xmin, ymin, 180, ymax)),
+                Polygon.from_bbox((-180, ymin, xmax, ymax)),
+            )
+        else:
+            box = Polygon.from_bbox((xmin, ymin, xmax, ymax))
         box.srid = STORAGE_SRID
         return box
     return _projected_bbox(xmin, ymin, xmax, ymax, crs)

@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.fields import GeometryField
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.types import Person
 from api.v1.filters import filterset_parameters, valid_filters
 from api.v1.views import BAD_REQUEST, GeoJSONNegotiation, RequestLanguage
 from geo.crs import STORAGE_SRID
-from proposals.features import TILE, columns, public_proposal_rows
+from geo.models import Area
+from locations.models import Site
+from proposals.features import PROPERTIES, TILE, columns, public_proposal_rows
 from proposals.filters import ProposalFilter
 from proposals.models import Proposal
 
@@ -83,26 +92,31 @@ def tile_rows(
 
 
 def tile_sql(
-    rows: QuerySet[Proposal],
+    rows: QuerySet,
     z: int,
     x: int,
     y: int,
     properties: dict[str, str] = TILE_PROPERTIES,
+    *,
+    geometry: str = "location",
+    layer: str = LAYER,
 ) -> tuple[str, tuple]:
     """One statement: the rows' SQL wrapped in ST_AsMVTGeom per row and ST_AsMVT over them.
 
     Null properties are left out of a feature by ST_AsMVT, so a secret vote total is absent,
-    not zero.
+    not zero. `layer` names the MVT layer (one of TILE_LAYERS' names or the workspace's).
     """
+    if not layer.replace("_", "").isalnum():
+        raise ValueError(f"Layer names are identifiers, not {layer!r}")
     columns = ["geom_4326", *properties]
     inner_sql, inner_params = (
-        rows.order_by().values_list("location", *properties.values()).query.sql_with_params()
+        rows.order_by().values_list(geometry, *properties.values()).query.sql_with_params()
     )
     names = ", ".join(columns)
     selected = ", ".join(f"t.{name}" for name in properties)
     # Constants, integers and Django's compiled SQL (with its own parameters) only.
     sql = (
-        f"SELECT ST_AsMVT(tile, '{LAYER}', {EXTENT}, 'geom', 'id') FROM ("  # noqa: S608
+        f"SELECT ST_AsMVT(tile, '{layer}', {EXTENT}, 'geom', 'id') FROM ("  # noqa: S608
         f"SELECT ST_AsMVTGeom(ST_Transform(t.geom_4326, {WEB_MERCATOR}), "
         f"ST_TileEnvelope({int(z)}, {int(x)}, {int(y)}), {EXTENT}, {BUFFER}, true) AS geom, "
         # ST_AsMVT takes the first `id` column as the feature id and a later one of that name
@@ -115,15 +129,18 @@ def tile_sql(
 
 
 def render_tile(
-    rows: QuerySet[Proposal],
+    rows: QuerySet,
     z: int,
     x: int,
     y: int,
     properties: dict[str, str] = TILE_PROPERTIES,
+    *,
+    geometry: str = "location",
+    layer: str = LAYER,
 ) -> bytes:
-    """The tile's bytes; empty when no proposal lies in or near it."""
+    """The tile's bytes; empty when no feature lies in or near it."""
     try:
-        sql, params = tile_sql(rows, z, x, y, properties)
+        sql, params = tile_sql(rows, z, x, y, properties, geometry=geometry, layer=layer)
     except EmptyResultSet:
         return b""
     with connections[rows.db].cursor() as cursor:  # a read replica if the router says so
@@ -173,22 +190,217 @@ class ProposalTileView(RequestLanguage, APIView):
         check_tile(z, x, y)
         filters = valid_filters(ProposalFilter, request).filterset
         body = render_tile(tile_rows(request.user, filters, z, x, y), z, x, y)
-        if body:
-            etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
-            known = _etags(request.headers.get("If-None-Match", ""))
-            if etag in known or "*" in known:
-                response = HttpResponse(status=304)
-            else:
-                response = HttpResponse(body, content_type=MVT)
-            response["ETag"] = etag
+        return tile_response(request, body, private=request.user.is_authenticated)
+
+
+def tile_response(request: Any, body: bytes, *, private: bool) -> HttpResponse:
+    """The tile with its ETag (304 when the client has it), or 204 when it is empty."""
+    if body:
+        etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+        known = _etags(request.headers.get("If-None-Match", ""))
+        if etag in known or "*" in known:
+            response = HttpResponse(status=304)
         else:
-            # No features: no body at all (an empty tile is a valid MVT, and readers accept 204).
-            response = HttpResponse(status=204)
-        response["Cache-Control"] = PRIVATE_CACHE if request.user.is_authenticated else PUBLIC_CACHE
-        # Who is signed in changes the tile: a shared cache must key it by the session cookie.
-        patch_vary_headers(response, ["Cookie"])
-        return response
+            response = HttpResponse(body, content_type=MVT)
+        response["ETag"] = etag
+    else:
+        # No features: no body at all (an empty tile is a valid MVT, and readers accept 204).
+        response = HttpResponse(status=204)
+    response["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
+    # Who is signed in changes a proposal tile: a shared cache must key it by the cookie.
+    patch_vary_headers(response, ["Cookie"])
+    return response
 
 
 def _etags(header: str) -> set[str]:
     return {part.strip().removeprefix("W/") for part in header.split(",") if part.strip()}
+
+
+# --- the tile layers as a standard: TileJSON, and the layers of sites and districts ---------
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    """A layer of vector tiles: its rows, geometry and properties (`id` is the feature id)."""
+
+    name: str
+    title: str | Promise
+    description: str | Promise
+    geometry: str
+    properties: Mapping[str, str]  # property name -> column
+    schemas: Mapping[str, Mapping[str, Any]]  # property name -> JSON Schema
+    geometry_dimension: int  # 0: points, 2: polygons
+    # The rows a user sees; True: the same for everyone, so tiles may be cached publicly.
+    rows: Callable[[Any], QuerySet]
+    same_for_everyone: bool = True
+
+    def url_template(self, request: Any) -> str:
+        """The tiles' absolute URL with {z}/{x}/{y}, as map libraries want it."""
+        name = "proposal-tiles" if self.name == "proposals" else "layer-tiles"
+        kwargs = {
+            "z": 0,
+            "x": 1,
+            "y": 2,
+            **({"layer": self.name} if self.name != "proposals" else {}),
+        }
+        path = reverse(f"api-v1:{name}", kwargs=kwargs)
+        return request.build_absolute_uri(path).replace("/0/1/2.mvt", "/{z}/{x}/{y}.mvt")
+
+
+def _district_rows(user: Any) -> QuerySet:
+    return Area.objects.filter(kind=Area.Kind.DISTRICT)
+
+
+def _site_rows(user: Any) -> QuerySet:
+    return Site.objects.all()
+
+
+_TEXT = {"type": "string"}
+TILE_LAYERS: dict[str, TileLayer] = {
+    layer.name: layer
+    for layer in (
+        TileLayer(
+            name="proposals",
+            title=_("Proposals"),
+            description=_("Public proposals; vote totals where the project's results are public."),
+            geometry="location",
+            properties=TILE_PROPERTIES,
+            schemas={name: PROPERTIES[name].schema for name in TILE},
+            geometry_dimension=0,
+            rows=lambda user: public_proposal_rows(user),
+            same_for_everyone=False,
+        ),
+        TileLayer(
+            name="sites",
+            title=_("Sites"),
+            description=_("Places the city names: squares, lots, candidate locations."),
+            geometry="location",
+            properties={"id": "pk", "name": "name", "slug": "slug", "kind": "kind"},
+            schemas={"id": {"type": "integer"}, "name": _TEXT, "slug": _TEXT, "kind": _TEXT},
+            geometry_dimension=0,
+            rows=_site_rows,
+        ),
+        TileLayer(
+            name="districts",
+            title=_("Districts"),
+            description=_("The city's districts."),
+            geometry="geometry",
+            properties={"id": "pk", "name": "name", "slug": "slug", "population": "population"},
+            schemas={
+                "id": {"type": "integer"},
+                "name": _TEXT,
+                "slug": _TEXT,
+                "population": {"type": "integer", "nullable": True},
+            },
+            geometry_dimension=2,
+            rows=_district_rows,
+        ),
+    )
+}
+# TileJSON's names of the JSON types.
+_TILEJSON_TYPES = {"integer": "Number", "number": "Number", "boolean": "Boolean"}
+
+
+def layer_tile(layer: TileLayer, user: Any, z: int, x: int, y: int) -> bytes:
+    rows = layer.rows(user).filter(**{f"{layer.geometry}__bboverlaps": tile_box(z, x, y)})
+    return render_tile(
+        rows, z, x, y, dict(layer.properties), geometry=layer.geometry, layer=layer.name
+    )
+
+
+def tilejson(layer: TileLayer, request: Any) -> dict[str, Any]:
+    """TileJSON 3.0.0 of a layer: where its tiles are, its zooms, extent and fields."""
+    extent = layer.rows(request.user).aggregate(box=Extent(layer.geometry))["box"]
+    bounds = list(extent) if extent else [-180.0, -85.0511, 180.0, 85.0511]
+    center = [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 12]
+    return {
+        "tilejson": "3.0.0",
+        "name": str(layer.title),
+        "description": str(layer.description),
+        "scheme": "xyz",
+        "tiles": [layer.url_template(request)],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "bounds": bounds,
+        "center": center,
+        "vector_layers": [
+            {
+                "id": layer.name,
+                "description": str(layer.description),
+                "minzoom": 0,
+                "maxzoom": MAX_ZOOM,
+                "fields": {
+                    name: _TILEJSON_TYPES.get(str(schema.get("type")), "String")
+                    for name, schema in layer.schemas.items()
+                    if name != "id"
+                },
+            }
+        ],
+    }
+
+
+LAYER_PARAMETER = OpenApiParameter(
+    "layer",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    enum=["sites", "districts"],
+    description=_("The layer: sites or districts (proposals have their own path)."),
+)
+
+
+class LayerTileView(RequestLanguage, APIView):
+    """Sites or districts as a Mapbox Vector Tile, the same for everyone."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = GeoJSONNegotiation
+
+    @extend_schema(
+        parameters=[LAYER_PARAMETER, *TILE_PATH_PARAMETERS],
+        responses={
+            (200, MVT): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description=_(
+                    "A Mapbox Vector Tile (EPSG:3857 grid) with one layer named like the path: "
+                    "sites (points: id, name, slug, kind) or districts (polygons: id, name, "
+                    "slug, population)."
+                ),
+            ),
+            204: OpenApiResponse(description=_("Nothing lies in this tile.")),
+            304: OpenApiResponse(description=_("The tile has not changed (If-None-Match).")),
+            400: BAD_REQUEST,
+            404: OpenApiResponse(description=_("No such layer.")),
+        },
+        description=_("Sites or districts in tile z/x/y of the Web Mercator grid."),
+    )
+    def get(self, request: Request, layer: str, z: int, x: int, y: int) -> HttpResponse:
+        found = TILE_LAYERS.get(layer)
+        if found is None or layer == "proposals":
+            raise NotFound(_("There is no tile layer %(layer)r.") % {"layer": layer})
+        check_tile(z, x, y)
+        return tile_response(request, layer_tile(found, request.user, z, x, y), private=False)
+
+
+class TileJSONView(RequestLanguage, APIView):
+    """TileJSON 3.0.0 of a tile layer, for MapLibre, OpenLayers, QGIS and others."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "layer",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(TILE_LAYERS),
+                description=_("The layer: proposals, sites or districts."),
+            )
+        ],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description=_("The TileJSON document.")),
+            404: OpenApiResponse(description=_("No such layer.")),
+        },
+        description=_("Where a layer's vector tiles are, its zoom levels, extent and fields."),
+    )
+    def get(self, request: Request, layer: str) -> Response:
+        found = TILE_LAYERS.get(layer)
+        if found is None:
+            raise NotFound(_("There is no tile layer %(layer)r.") % {"layer": layer})
+        return Response(tilejson(found, request))

@@ -31,4 +31,10 @@ urlpatterns = [
         tiles.ProposalTileView.as_view(),
         name="proposal-tiles",
     ),
+    path(
+        "tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.mvt",
+        tiles.LayerTileView.as_view(),
+        name="layer-tiles",
+    ),
+    path("tiles/<slug:layer>.json", tiles.TileJSONView.as_view(), name="tilejson"),
 ]

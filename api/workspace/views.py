@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
+from api.authentication import accepts_token
 from api.v1.tiles import MVT, check_tile, render_tile, tile_box
 from geo import analysis
 from geo.geojson import collection_chunks, features
@@ -42,8 +43,13 @@ View = Callable[..., HttpResponse]
 
 
 def planners_only(view: View) -> View:
-    """403 with a JSON reason for anyone but planners (the API never redirects to a login)."""
+    """403 with a JSON reason for anyone but planners (the API never redirects to a login).
 
+    A planner's personal access token signs in as well as the session (a GIS reading the
+    workspace's GeoJSON).
+    """
+
+    @accepts_token
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not rules.may_view_workspace(request.user):

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "config.security.SecurityHeadersMiddleware",
     # JSON 411/413 before anything reads an API body; JSON 503 while the database is away.
     "api.middleware.ApiGuardMiddleware",
+    # CORS for public reads, and their preflight answered before any view (api/cors.py).
+    "api.cors.PublicReadCorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -322,3 +324,32 @@ for _n, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
 if len(DATABASES) > 1:
     DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
     MIDDLEWARE.insert(0, "config.replicas.ReplicaMiddleware")
+
+# CORS for the public read-only resources (api/cors.py): which origins' web pages may read the
+# OGC API, the tiles, the public REST reads and the catalogue. `*` (the default) lets any page
+# read them; a list (https://gis.example.org,https://karte.example.org) only those. Writes and
+# anything needing a session or token never get CORS, whatever this says.
+CORS_ALLOWED_ORIGINS = tuple(env_list("CORS_ALLOWED_ORIGINS", ["*"]))
+for _origin in CORS_ALLOWED_ORIGINS:
+    _parts = urlsplit(_origin)
+    if _origin != "*" and (
+        _parts.scheme not in ("http", "https") or not _parts.netloc or _parts.path
+    ):
+        raise ImproperlyConfigured(
+            f"CORS_ALLOWED_ORIGINS: {_origin!r} is not an origin (scheme://host[:port]) or *."
+        )
+
+# The catalogue of the public data sets (DCAT-AP.de, /api/catalog/): who publishes them, whom to
+# ask, under which licence (a URI of the DCAT-AP.de licence vocabulary), and the contributor id
+# GovData assigns to the city (until then, one made from SITE_URL).
+CATALOG_PUBLISHER = env_str("CATALOG_PUBLISHER", "Stadtverwaltung")
+CATALOG_CONTACT_EMAIL = env_str("CATALOG_CONTACT_EMAIL", "opendata@localhost")
+CATALOG_LICENSE = env_str("CATALOG_LICENSE", "http://dcat-ap.de/def/licenses/dl-by-de/2.0")
+CATALOG_ATTRIBUTION = env_str("CATALOG_ATTRIBUTION", CATALOG_PUBLISHER)
+CATALOG_CONTRIBUTOR_ID = env_str("CATALOG_CONTRIBUTOR_ID", f"{SITE_URL.rstrip('/')}/#publisher")
+for _name, _uri in (
+    ("CATALOG_LICENSE", CATALOG_LICENSE),
+    ("CATALOG_CONTRIBUTOR_ID", CATALOG_CONTRIBUTOR_ID),
+):
+    if urlsplit(_uri).scheme not in ("http", "https"):
+        raise ImproperlyConfigured(f"{_name} must be an http(s) URI, not {_uri!r}.")

@@ -51,7 +51,9 @@ def body(response) -> bytes:  # type: ignore[no-untyped-def]
 
 def test_anonymous_is_refused(client, data):
     response = client.get(url("proposals.geojson"), headers={"accept-language": "en"})
-    assert response.status_code == 403
+    # 401 with a challenge: GIS tools then send their credentials (an access token).
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Basic realm=")
     assert "sign in" in response.json()["detail"]
 
 

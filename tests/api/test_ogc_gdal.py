@@ -18,7 +18,15 @@ from django.contrib.gis.geos import Point, Polygon
 from geo.models import Area
 from locations.models import Site
 from proposals.models import Proposal
-from tests.factories import AreaFactory, CategoryFactory, ProjectFactory, SiteFactory, UserFactory
+from tests.factories import (
+    AreaFactory,
+    CategoryFactory,
+    ProjectFactory,
+    ProposalFactory,
+    SiteFactory,
+    UserFactory,
+    VoteFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,8 +86,8 @@ def data() -> dict[str, object]:
 def test_ogrinfo_lists_collections_and_counts_features(live_server, data):  # type: ignore[no-untyped-def]
     url = f"OAPIF:{live_server.url}/ogc/"
     listing = gdal("ogrinfo", "-ro", url).stdout
-    layers = set(re.findall(r"^\d+: (\w+)", listing, re.M))
-    assert layers == {"sites", "proposals", "districts"}
+    layers = set(re.findall(r"^\d+: ([\w-]+)", listing, re.M))
+    assert layers == {"sites", "site-outlines", "proposals", "districts"}
 
     summary = gdal("ogrinfo", "-ro", "-so", url, "proposals").stdout
     assert re.search(rf"^Feature Count: {PUBLIC}$", summary, re.M), summary
@@ -206,3 +214,61 @@ def test_gdal_reads_every_collection_of_the_demo_completely(live_server, tmp_pat
             ).fetchone()[0]
         assert fids == ids, name
         assert kind == ("POINT" if name != "districts" else "MULTIPOLYGON"), (name, kind)
+
+
+def test_gdal_types_fields_from_the_schema_and_filters_on_the_server(live_server):  # type: ignore[no-untyped-def]
+    """vote_count is an integer although the first features hold no total; `-where` and
+    `-spat` are answered by the server (CQL text and bbox), not by GDAL after downloading all."""
+    secret = ProjectFactory(slug="geheim", voting=True, results_visibility="after_voting")
+    live = ProjectFactory(slug="live", voting=True, results_visibility="live")
+    rng = random.Random(7)
+
+    def point() -> Point:
+        return Point(rng.uniform(7.741, 7.789), rng.uniform(49.431, 49.449), srid=4326)
+
+    # The secret project's proposals come first (lower ids): their totals are null.
+    for i in range(30):
+        ProposalFactory(project=secret, title=f"Geheim {i}", location=point())
+    counted = []
+    for i in range(60):
+        proposal = ProposalFactory(project=live, title=f"Offen {i}", location=point())
+        VoteFactory.create_batch(i % 5, proposal=proposal)
+        counted.append((proposal, i % 5))
+    url = f"OAPIF:{live_server.url}/ogc/"
+
+    summary = gdal("ogrinfo", "-ro", "-so", url, "proposals", "-oo", "PAGE_SIZE=10")
+    assert re.search(r"^vote_count: Integer ", summary.stdout, re.M), summary.stdout
+    assert re.search(r"^comment_count: Integer ", summary.stdout, re.M), summary.stdout
+    assert re.search(r"^created_at: DateTime ", summary.stdout, re.M), summary.stdout
+    assert re.search(r"^is_option: Integer\(Boolean\) ", summary.stdout, re.M), summary.stdout
+    assert "Using JSON schema" in summary.stderr
+
+    box = (7.75, 49.435, 7.78, 49.445)
+    expected = {
+        proposal.pk
+        for proposal, votes in counted
+        if votes > 2 and Polygon.from_bbox(box).intersects(proposal.location)
+    }
+    assert 0 < len(expected) < 60
+    result = gdal(
+        "ogrinfo", "-ro", "-q", url, "proposals", "-oo", "PAGE_SIZE=1000",
+        "-where", "vote_count > 2 AND project = 'live'", "-spat", *map(str, box),
+        "-fid", "-1",
+    )  # fmt: skip
+    # The conditions went to the server as CQL text, the box as bbox.
+    requested = [
+        line for line in result.stderr.splitlines() if "/collections/proposals/items?" in line
+    ]
+    assert any("filter=" in line and "filter-lang=cql-text" in line for line in requested), (
+        result.stderr[-3000:]
+    )
+    assert any("bbox=" in line for line in requested)
+    listing = gdal(
+        "ogr2ogr", "-f", "CSV", "/vsistdout/", url, "proposals", "-oo", "PAGE_SIZE=1000",
+        "-where", "vote_count > 2 AND project = 'live'", "-spat", *map(str, box),
+        "-select", "title,vote_count",
+    )  # fmt: skip
+    rows = list(csv.DictReader(listing.stdout.splitlines()))
+    titles = {row["title"] for row in rows}
+    assert titles == {p.title for p, _ in counted if p.pk in expected}
+    assert all(int(row["vote_count"]) > 2 for row in rows)
