@@ -313,3 +313,15 @@ for _n, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
 if len(DATABASES) > 1:
     DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
     MIDDLEWARE.insert(0, "config.replicas.ReplicaMiddleware")
+
+# Follows, alerts, implementation progress, feeds and embeds (proposals/alerts).
+INSTALLED_APPS += ["proposals.alerts"]
+RATE_LIMITS["follows"] = env_str("RATE_LIMIT_FOLLOWS", "30/m")
+# Origins that may show a project's embed page in an <iframe> (CSP frame-ancestors on that page
+# only; every other page stays 'none'), e.g. "https://www.kaiserslautern.de". Empty: nobody.
+EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", [])
+for _origin in EMBED_FRAME_ANCESTORS:
+    if not _origin.startswith(("https://", "http://")) or _origin.count("/") != 2:
+        raise ImproperlyConfigured(
+            f"EMBED_FRAME_ANCESTORS takes origins such as https://www.example.org, not {_origin!r}."
+        )
