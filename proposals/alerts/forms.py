@@ -82,7 +82,11 @@ class AreaSubscriptionForm(forms.Form):
         raw = self.cleaned_data.get("drawn", "").strip()
         if not raw:
             return None
-        return parse_geometry(raw, field="drawn")
+        try:
+            return parse_geometry(raw, field="drawn")
+        except ValidationError as error:
+            # The parser names its field; a form's clean_<field> gives only the messages.
+            raise ValidationError(error.messages, code="invalid") from None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

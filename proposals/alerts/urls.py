@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("umsetzung/vorschlaege/<int:pk>/fortschritt/", views.progress_new, name="progress-new"),
     path("einbetten/projekte/<slug:slug>/", views.embed, name="embed"),
+    path("einbetten/projekte/<slug:slug>/code/", views.embed_code_page, name="embed-code"),
     path("feeds/projekte/<slug:slug>.atom", feeds.ProjectFeed(), name="feed-project"),
     path("feeds/vorschlaege/<int:pk>.atom", feeds.ProposalFeed(), name="feed-proposal"),
     path("feeds/bezirke/<slug:slug>.atom", feeds.DistrictFeed(), name="feed-district"),

@@ -291,6 +291,22 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+@require_safe
+def embed_code_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project = get_object_or_404(
+        projects_visible_to(request.user).filter(is_published=True), slug=slug
+    )
+    return render(
+        request,
+        "alerts/embed_code.html",
+        {
+            "project": project,
+            "code": embed_code(project),
+            "allowed": settings.EMBED_FRAME_ANCESTORS,
+        },
+    )
+
+
 def embed_code(project: Project) -> str:
     src = mail.absolute_url(reverse("alerts:embed", args=[project.slug]))
     title = _("Map of the project “%(title)s”") % {"title": project.title}

@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from proposals import rules
 from proposals.alerts import selectors
-from proposals.alerts.views import embed_code
 from proposals.models import Project, Proposal
 
 register = template.Library()
@@ -59,7 +58,7 @@ def follow_panel(context: Any, obj: Project | Proposal) -> dict[str, Any]:
         "implementation_url": None
         if is_proposal
         else reverse("alerts:project-implementation", args=[obj.slug]),  # type: ignore[union-attr]
-        "embed_code": None if is_proposal else embed_code(obj),  # type: ignore[arg-type]
+        "embed_url": None if is_proposal else reverse("alerts:embed-code", args=[obj.slug]),  # type: ignore[union-attr]
         "request": request,
     }
 
@@ -70,6 +69,9 @@ def progress_panel(context: Any, proposal: Proposal) -> dict[str, Any]:
     user = getattr(request, "user", None)
     return {
         "proposal": proposal,
-        "updates": list(selectors.progress_of(proposal)),
+        # Only accepted proposals carry updates: the others' pages ask nothing more.
+        "updates": list(selectors.progress_of(proposal))
+        if proposal.status in selectors.IMPLEMENTATION_STATUSES
+        else [],
         "may_report": user is not None and rules.may_report_progress(user, proposal),
     }
