@@ -317,6 +317,8 @@ if len(DATABASES) > 1:
 # Follows, alerts, implementation progress, feeds and embeds (proposals/alerts).
 INSTALLED_APPS += ["proposals.alerts"]
 RATE_LIMITS["follows"] = env_str("RATE_LIMIT_FOLLOWS", "30/m")
+# When the queue's worker sends the daily digests (cron syntax, server time zone).
+ALERT_DIGEST_CRON = env_str("ALERT_DIGEST_CRON", "0 7 * * *")
 # Origins that may show a project's embed page in an <iframe> (CSP frame-ancestors on that page
 # only; every other page stays 'none'), e.g. "https://www.kaiserslautern.de". Empty: nobody.
 EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", [])

@@ -220,3 +220,23 @@ def test_personal_data_export_and_erase():
     part.erase(person)
     assert not Subscription.objects.filter(user=person).exists()
     assert not AlertSettings.objects.filter(user=person).exists()
+
+
+def test_the_worker_sends_the_digest_daily(django_capture_on_commit_callbacks):
+    from procrastinate.contrib.django import app
+
+    from proposals.alerts import tasks
+
+    app.perform_import_paths()
+    periodic = [t.task.name for t in app.periodic_registry.periodic_tasks.values()]
+    assert "alerts.send_digests" in periodic
+    assert tasks.send_digests.queue == "mail"  # the queue `make serve`'s worker serves
+
+    reader = UserFactory(username="reader")
+    AlertSettings.objects.create(user=reader, frequency=Frequency.DAILY)
+    project = ProjectFactory()
+    services.project_follow(user=reader, project=project)
+    services.proposal_published(ProposalFactory(project=project, title="Morgens"))
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.send_digests(timestamp=0)
+    assert [m.to for m in outbox.outbox] == [["reader@example.org"]]

@@ -166,3 +166,11 @@ def test_implementation_pages_list_accepted_public_proposals(client):
         assert "Angenommen" in html
         assert "Eingereicht" not in html and "Verborgen" not in html
         assert "10 %" in html
+
+
+def test_an_accepted_proposal_links_to_the_implementation_list(client):
+    accepted = ProposalFactory(status="accepted")
+    submitted = ProposalFactory(project=accepted.project)
+    link = reverse("alerts:project-implementation", args=[accepted.project.slug])
+    assert link in client.get(accepted.get_absolute_url()).content.decode()
+    assert link not in client.get(submitted.get_absolute_url()).content.decode()

@@ -68,6 +68,7 @@ def progress_panel(context: Any, proposal: Proposal) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
     return {
+        "show": proposal.status in selectors.IMPLEMENTATION_STATUSES,
         "proposal": proposal,
         # Only accepted proposals carry updates: the others' pages ask nothing more.
         "updates": list(selectors.progress_of(proposal))
