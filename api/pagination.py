@@ -69,11 +69,22 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         ]
 
 
+def page_of(queryset: QuerySet, offset: int, limit: int) -> QuerySet:
+    """One page of `queryset`, ids first: the rows a deep offset skips are found by their keys
+    alone, so computed columns (vote counts, links) are built for the page's rows only.
+
+    The same rows in the same order as `queryset[offset : offset + limit]`.
+    """
+    if offset == 0:
+        return queryset[:limit]
+    return queryset.filter(pk__in=queryset.values("pk")[offset : offset + limit])
+
+
 def feature_collection_response(
     request: Request, queryset: QuerySet, spec: FeatureSpec, *, limit: int, offset: int
 ) -> HttpResponse:
     """One page of `queryset` as a FeatureCollection, built by PostGIS."""
-    texts = features(queryset[offset : offset + limit], spec)
+    texts = features(page_of(queryset, offset, limit), spec)
     returned = len(texts)
     if returned < limit and (returned > 0 or offset == 0):
         # The last page: the total is known without counting, so the whole map is one query.

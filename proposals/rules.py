@@ -110,12 +110,13 @@ def is_author(user: Any, proposal: Proposal) -> bool:
 
 
 def proposal_sight(user: Any, proposal: Proposal) -> Sight:
+    published = proposal.project.is_published
+    if published and proposal.visibility == Proposal.Visibility.PUBLISHED:
+        return Sight.LISTED  # for everyone: asked first, it needs no look at the person's groups
     if is_planner(user):
         return Sight.LISTED
-    if not proposal.project.is_published:
+    if not published:
         return Sight.NONE
-    if proposal.visibility == Proposal.Visibility.PUBLISHED:
-        return Sight.LISTED
     own = is_author(user, proposal)
     if own and proposal.visibility == Proposal.Visibility.PENDING:
         return Sight.LISTED

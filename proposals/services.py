@@ -188,6 +188,8 @@ def project_update(*, actor: Any, project: Project, changes: Mapping[str, Any]) 
     """
     rules.may_moderate.enforce(actor, project)
     _check_project_fields(changes)
+    if any(field in changes for field in VOTING_RULES):
+        _hold_the_vote(project)
     # Locked, so two planners' edits (or a correction of the rules) do not interleave.
     locked = Project.objects.select_for_update().get(pk=project.pk)
     errors = project_rule_errors(locked, changes)
@@ -216,6 +218,25 @@ def project_update(*, actor: Any, project: Project, changes: Mapping[str, Any]) 
     for field in changes:
         setattr(project, field, getattr(locked, field))
     return locked
+
+
+def _hold_the_vote(project: Project) -> None:
+    """Hold the project's options and paper records until this transaction ends, so the check
+    for votes is exact: a vote holds its option FOR SHARE (vote_cast) and a paper record the
+    project's tally lock (tally_record); one in progress is waited for, then seen; one arriving
+    later waits, then counts under the new rules, which no vote contradicted.
+
+    Taken before the project's row: a vote's or record's deferred foreign-key check locks
+    that row when it commits, so holding it while waiting for them would deadlock.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"tally:{project.pk}"]
+        )
+        cursor.execute(
+            "SELECT id FROM proposals_proposal WHERE project_id = %s ORDER BY id FOR UPDATE",
+            [project.pk],
+        )
 
 
 def _check_project_fields(values: Mapping[str, Any]) -> None:

@@ -28,6 +28,7 @@ from api.ogc.params import (
     parse_format,
     parse_items_query,
 )
+from api.pagination import page_of
 from geo.geojson import collection_chunks, features
 
 CONFORMANCE_CLASSES = [
@@ -286,7 +287,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
             rows = rows.filter(**{f"{found.temporal_field}__lt": end})
     matched = rows.count()
     page = features(
-        rows[query.offset : query.offset + query.limit],
+        page_of(rows, query.offset, query.limit),
         found.spec,
         srid=query.crs.srid,
         flip_axes=query.crs.lat_first,
