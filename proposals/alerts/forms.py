@@ -57,8 +57,8 @@ class AreaSubscriptionForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
-            "A polygon as GeoJSON or WKT in WGS 84 (longitude, latitude), e.g. drawn in a GIS "
-            "or on geojson.io."
+            "Draw it on the map above, or give a polygon as GeoJSON or WKT in WGS 84 "
+            "(longitude, latitude)."
         ),
     )
     projects = forms.ModelMultipleChoiceField(

@@ -24,6 +24,7 @@ from infra.ratelimit import limit
 from proposals import rules
 from proposals.alerts import mail, selectors, services
 from proposals.alerts.forms import AreaSubscriptionForm, FrequencyForm, ProgressForm
+from proposals.alerts.maps import centre, draw_map
 from proposals.alerts.models import Subscription
 from proposals.forms import add_service_errors
 from proposals.maps import PERIMETER_STYLE, pins_url, project_map
@@ -70,6 +71,7 @@ def _settings_page(
             or FrequencyForm(initial={"frequency": selectors.frequency_of(user)}),
             "area_form": area_form or AreaSubscriptionForm(),
             "subscriptions": selectors.subscriptions_of(user),
+            "map": draw_map(),
         },
         status=status,
     )
@@ -187,7 +189,7 @@ def _implementation_map(proposals: list[Proposal], project: Project | None) -> R
         label=_("Map of accepted and implemented proposals"),
         css_class="mmk-map--project",
         zoom_snap=0.25,
-        location=[49.44, 7.77],
+        location=centre(),
         zoom_start=12,
     )
     if project is not None:

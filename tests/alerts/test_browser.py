@@ -22,7 +22,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from proposals.alerts import services
 from proposals.alerts.mail import unsubscribe_token
-from proposals.alerts.models import AlertSettings, Frequency
+from proposals.alerts.models import AlertSettings, Frequency, Subscription
 from proposals.models import Proposal
 from tests.e2e.conftest import Visit
 from tests.factories import (
@@ -214,3 +214,28 @@ def test_axe_finds_no_violations_on_the_new_pages(visit: Any) -> None:
     assert counts == dict.fromkeys(found, 0), json.dumps(
         {k: v for k, v in found.items() if v}, indent=2, ensure_ascii=False
     )
+
+
+def test_an_area_drawn_on_the_map_becomes_the_alert(visit: Any) -> None:
+    person = UserFactory(username="drawer")
+    v = visit()
+    v.sign_in(person)
+    page = v.page
+    page.goto(v.url(reverse("alerts:settings")))
+    page.wait_for_selector(".leaflet-container")
+    page.locator(".leaflet-container").scroll_into_view_if_needed()
+    corners = [(7.765, 49.440), (7.775, 49.440), (7.770, 49.447)]
+    for lon, lat in corners[:2]:
+        v.click_map_at(lon, lat)
+    assert "Noch 1 Ecke(n) nötig." in page.inner_text("#draw-status")
+    v.click_map_at(*corners[2])
+    assert "3 Ecken" in page.inner_text("#draw-status")
+    assert page.is_checked("input[name=kind][value=drawn]")
+    page.get_by_role("button", name="Benachrichtigungen für dieses Gebiet erhalten").click()
+    page.wait_for_load_state()
+    subscription = Subscription.objects.get(user=person)
+    assert subscription.kind == "drawn"
+    inside = Point(7.770, 49.442, srid=4326).transform(25832, clone=True)
+    outside = Point(7.780, 49.442, srid=4326).transform(25832, clone=True)
+    assert subscription.region.contains(inside)
+    assert not subscription.region.contains(outside)
