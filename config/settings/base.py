@@ -265,7 +265,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     # The queue announces its task registration on every command; its worker's lines stay.
-    "loggers": {"procrastinate.blueprints": {"level": "WARNING"}},
+    "loggers": {
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},  # the alerts' daily digest job
+    },
 }
 
 # --- Production: required settings, HTTPS, the job queue, read replicas (config/deploy.py) ---

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +31,8 @@ from proposals.models import Category, Project, Proposal, ProposalResponse
 Kind = Subscription.Kind
 # Drawn areas larger than this are refused: an alert for half the state is not what anyone means.
 MAX_DRAWN_AREA_KM2 = 200
+# Sent notices are kept this long (the person's export shows them), then the digest run drops them.
+NOTICES_KEPT = timedelta(days=90)
 
 
 def _signed_in(user: Any) -> None:
@@ -272,6 +274,8 @@ def digest_send(*, now: datetime | None = None) -> int:
         Notice.objects.filter(pk__in=[n.pk for ns in by_user.values() for n in ns]).update(
             sent_at=now
         )
+        # What was sent long ago is no one's business any more (minimal personal data).
+        Notice.objects.filter(sent_at__lt=now - NOTICES_KEPT).delete()
         if messages:
             transaction.on_commit(lambda: mail.send(messages))
             sent = len(messages)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail as outbox
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import personal_data
 from proposals import review
@@ -133,6 +135,11 @@ def test_digest_collects_and_sends_once(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         assert services.digest_send() == 0
     assert len(outbox.outbox) == 1
+
+    # Sent notices go after NOTICES_KEPT.
+    assert Notice.objects.count() == 2
+    services.digest_send(now=timezone.now() + services.NOTICES_KEPT + timedelta(days=1))
+    assert Notice.objects.count() == 0
 
 
 def test_digest_leaves_out_what_became_hidden(django_capture_on_commit_callbacks):
