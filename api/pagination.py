@@ -42,7 +42,8 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         self, request: Request, name: str, default: int | None, *, minimum: int, maximum: int
     ) -> int | None:
         raw = request.query_params.get(name)
-        if raw is None:
+        if raw is None or raw == "":
+            # Given empty is left out, as for every optional query parameter DRF reads.
             return default
         field = serializers.IntegerField(min_value=minimum, max_value=maximum)
         try:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, TypeVar, cast
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.gdal import CoordTransform, DataSource, OGRGeometry, SpatialReference
 from django.contrib.gis.gdal.error import GDALException, SRSException
 from django.contrib.gis.gdal.layer import Layer
@@ -37,7 +38,7 @@ from audit.services import log_event
 from geo.crs import METRIC_SRID, STORAGE_SRID
 from geo.models import Area
 from geo.services import area_save
-from geo.validation import as_storage_multipolygon
+from geo.validation import as_storage_multipolygon, check_extent
 
 T = TypeVar("T")
 Outcome = Literal["created", "updated", "unchanged", "refused"]
@@ -493,6 +494,12 @@ def storage_geometry(
               "in %(crs)s: is that the file's coordinate reference system?")
             % {"x1": x1, "x2": x2, "y1": y1, "y2": y2, "crs": _crs_name(srs)},
         )  # fmt: skip
+    if srs.srid is not None:
+        # A CRS with an EPSG code: its own area of use, the same check as every outside geometry.
+        try:
+            check_extent((x1, y1, x2, y2), srs.srid, field=field_name)
+        except ValidationError as exc:
+            raise FeatureRefused(field_name, " ".join(exc.messages)) from None
     with gdal_messages() as messages:
         if srs.srid != STORAGE_SRID:
             try:
@@ -665,7 +672,12 @@ def run_import(
 
 
 def log_import(
-    report: ImportReport, *, kind: str, path: str | Path, actor: Any, dry_run: bool
+    report: ImportReport,
+    *,
+    kind: str,
+    path: str | Path,
+    actor: User | AnonymousUser | None,
+    dry_run: bool,
 ) -> None:
     """An audit entry for an import that stored something or was refused (not a dry run)."""
     if dry_run:
@@ -820,7 +832,7 @@ def import_areas(
     dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Callable[[int], Progress] | None = None,
-    actor: Any = None,
+    actor: User | AnonymousUser | None = None,
 ) -> ImportReport:
     """Create or update (by external id, else by an export's slug) one area of `kind` per
     polygon feature. A value the file does not give is kept unless `clear_empty`.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.gis.db.models.functions import Intersection, PointOnSurface
 from django.contrib.gis.geos import Polygon
@@ -20,19 +19,20 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from accounts.types import Person
 from geo.models import Area
 from locations.models import Site
 from proposals import rules
 from proposals.models import Comment, PaperTally, Project, Proposal, Vote
 
 
-def projects_visible_to(user: Any) -> QuerySet[Project]:
+def projects_visible_to(user: Person) -> QuerySet[Project]:
     projects = Project.objects.all()
     return projects if rules.is_planner(user) else projects.filter(is_published=True)
 
 
 def proposals_visible_to(
-    user: Any, *, project: Project | None = None, sight: rules.Sight = rules.Sight.LISTED
+    user: Person, *, project: Project | None = None, sight: rules.Sight = rules.Sight.LISTED
 ) -> QuerySet[Proposal]:
     """The proposals `user` sees at least as far as `sight` (the rule: `rules.proposal_sight`).
 
@@ -46,7 +46,7 @@ def proposals_visible_to(
     return proposals if seen is None else proposals.filter(seen)
 
 
-def with_counts(proposals: QuerySet[Proposal], *, user: Any = None) -> QuerySet[Proposal]:
+def with_counts(proposals: QuerySet[Proposal], *, user: Person | None = None) -> QuerySet[Proposal]:
     """Vote and comment totals aggregated in SQL (subqueries, so the two never multiply)."""
     votes = (
         Vote.objects.filter(proposal=OuterRef("pk"))
@@ -279,7 +279,7 @@ def iter_result_features(
                 yield feature
 
 
-def my_votes(user: Any, project: Project) -> dict[int, int]:
+def my_votes(user: Person, project: Project) -> dict[int, int]:
     """A person's own votes in a project (proposal id → votes): nobody else's are ever shown."""
     if not user.is_authenticated:
         return {}

@@ -19,8 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.types import Person
 from infra.ratelimit import limit
 from proposals import rules
+from proposals.filters import ProposalFilter
 from proposals.forms import CommentForm, ProposalForm, add_service_errors
 from proposals.maps import picker_options, pins_url, proposal_map
 from proposals.maps import project_map as build_project_map
@@ -146,10 +148,8 @@ def _project_page(
     proposals = proposals_visible_to(request.user, project=project).select_related(
         "category", "project"
     )
-    if "category" in filters:
-        proposals = proposals.filter(category__slug=filters["category"])
-    if "status" in filters:
-        proposals = proposals.filter(status=filters["status"])
+    if filters:  # the list filters of every surface (REST, tiles): one FilterSet
+        proposals = ProposalFilter(filters, queryset=proposals).qs
     page = Paginator(
         with_counts(proposals, user=request.user).order_by(*order), PROPOSALS_PER_PAGE
     ).get_page(request.GET.get("page"))
@@ -429,7 +429,7 @@ class Ballot:
     spent: int
 
     @classmethod
-    def of(cls, user: Any, project: Project) -> Ballot:
+    def of(cls, user: Person, project: Project) -> Ballot:
         mine = my_votes(user, project) if project.phase == Phase.VOTING else {}
         return cls(project=project, mine=mine, spent=sum(mine.values()))
 
@@ -441,7 +441,7 @@ class Ballot:
     def left(self) -> int:
         return max(self.budget - self.spent, 0)
 
-    def box(self, user: Any, proposal: Proposal) -> VoteBox | None:
+    def box(self, user: Person, proposal: Proposal) -> VoteBox | None:
         """None when this person cannot vote on the proposal (not signed in, not voting now)."""
         if not rules.may_vote(user, proposal):
             return None

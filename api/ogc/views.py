@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from api.ogc.collections import COLLECTIONS, CRS84, SUPPORTED_CRS, Collection, Crs
@@ -45,6 +46,8 @@ _MAX_ID = 2**63 - 1
 def ogc_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """GET/HEAD only; refusals become OGC exception documents; responses vary with Accept."""
 
+    # Read-only, so no CSRF check: any other method is a 405, not a CSRF refusal's 403.
+    @csrf_exempt
     @require_safe
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -15,8 +15,7 @@ from config.security import content_security_policy
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
-_DEV_SECRET = DEV_SECRET
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET if DEBUG else "")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEV_SECRET if DEBUG else "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -40,6 +39,7 @@ INSTALLED_APPS = [
     "geo",
     "locations",
     "proposals",
+    "surveys",
     "api",
     "audit",
     "accounts",
@@ -173,6 +173,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Statuses every view can answer and bounds of path parameters (api/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.openapi.complete_responses",
+    ],
 }
 
 # The map's base layer is a setting: a city may run its own tile server.
@@ -230,6 +235,7 @@ RATE_LIMITS = {
     "comments": env_str("RATE_LIMIT_COMMENTS", "10/m"),
     "votes": env_str("RATE_LIMIT_VOTES", "60/m"),
     "reports": env_str("RATE_LIMIT_REPORTS", "10/m"),
+    "surveys": env_str("RATE_LIMIT_SURVEYS", "10/m"),
 }
 
 # allauth's counters (and anything else cached) must be shared by all app server processes: the
