@@ -22,6 +22,7 @@ urlpatterns += i18n_patterns(
     path("konto/", include("allauth.urls")),
     path("konto/", include("accounts.urls")),
     path("", include("surveys.urls")),
+    path("", include("proposals.alerts.urls")),
     path("", include("proposals.urls")),
     prefix_default_language=False,
 )

@@ -15,6 +15,7 @@ from accounts.types import Person, signed_in
 from audit.services import log_action
 from geo.validation import as_storage_point
 from proposals import notifications, rules
+from proposals.alerts import services as alerts
 from proposals.errors import refusal as _refusal
 from proposals.models import (
     Category,
@@ -113,6 +114,7 @@ def proposal_transition(
         after={"status": to_status, "response": text, "office": signed_by},
     )
     notifications.review_notify(response)
+    alerts.proposal_answered(response)
     proposal.status = to_status
     return response
 
@@ -166,6 +168,8 @@ def proposal_moderate(
     was_pending = before["visibility"] == Visibility.PENDING
     if action == "hide" or (action == "approve" and was_pending) or action == "restore":
         notifications.proposal_moderation_notify(locked, action)
+    if action == "approve" and was_pending:
+        alerts.proposal_published(locked)
     proposal.visibility = locked.visibility
     proposal.moderation_reason = locked.moderation_reason
     return locked

@@ -372,3 +372,35 @@ def may_export_results(user: Person, project: Project, now: datetime | None = No
     if may_view_results(user, project, now) or is_gis_staff(user):
         return None
     return _("The results are published when voting closes.")
+
+
+# Follows, alerts and implementation progress (proposals/alerts).
+
+
+@Rule
+def may_follow_project(user: Any, project: Project) -> str | None:
+    if not user.is_authenticated or not user.is_active:
+        return _("Please sign in to follow.")
+    if not project.is_published:
+        return _("This project is not published.")
+    return None
+
+
+@Rule
+def may_follow_proposal(user: Any, proposal: Proposal) -> str | None:
+    """Anyone signed in who sees the proposal in lists (its author too, while it is pending)."""
+    if refusal := may_follow_project.reason(user, proposal.project):
+        return refusal
+    if proposal_sight(user, proposal) < Sight.LISTED:
+        return _("This proposal is not public.")
+    return None
+
+
+@Rule
+def may_report_progress(user: Any, proposal: Proposal) -> str | None:
+    """Staff report how an accepted proposal is being implemented."""
+    if not is_planner(user):
+        return _("Only the city's planners may report progress.")
+    if proposal.status not in (Proposal.Status.ACCEPTED, Proposal.Status.IMPLEMENTED):
+        return _("Progress is reported for accepted proposals only.")
+    return None

@@ -21,6 +21,7 @@ from audit.services import log_action
 from geo.validation import as_storage_point
 from locations.models import Site
 from proposals import rules
+from proposals.alerts import services as alerts
 from proposals.errors import refusal as _refusal
 from proposals.models import (
     Category,
@@ -68,6 +69,9 @@ def proposal_create(
     )
     proposal.full_clean()
     proposal.save()
+    alerts.author_follow(proposal)
+    if proposal.visibility == Proposal.Visibility.PUBLISHED:
+        alerts.proposal_published(proposal)
     return proposal
 
 

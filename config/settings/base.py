@@ -275,7 +275,7 @@ LOGGING = {
     # The queue announces its task registration on every command; its worker's lines stay.
     "loggers": {
         "procrastinate.blueprints": {"level": "WARNING"},
-        "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},  # the alerts' daily digest job
     },
 }
 
@@ -353,3 +353,17 @@ for _name, _uri in (
 ):
     if urlsplit(_uri).scheme not in ("http", "https"):
         raise ImproperlyConfigured(f"{_name} must be an http(s) URI, not {_uri!r}.")
+
+# Follows, alerts, implementation progress, feeds and embeds (proposals/alerts).
+INSTALLED_APPS += ["proposals.alerts"]
+RATE_LIMITS["follows"] = env_str("RATE_LIMIT_FOLLOWS", "30/m")
+# When the queue's worker sends the daily digests (cron syntax, server time zone).
+ALERT_DIGEST_CRON = env_str("ALERT_DIGEST_CRON", "0 7 * * *")
+# Origins that may show a project's embed page in an <iframe> (CSP frame-ancestors on that page
+# only; every other page stays 'none'), e.g. "https://www.kaiserslautern.de". Empty: nobody.
+EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", [])
+for _origin in EMBED_FRAME_ANCESTORS:
+    if not _origin.startswith(("https://", "http://")) or _origin.count("/") != 2:
+        raise ImproperlyConfigured(
+            f"EMBED_FRAME_ANCESTORS takes origins such as https://www.example.org, not {_origin!r}."
+        )

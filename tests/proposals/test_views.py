@@ -353,8 +353,9 @@ def test_project_page_queries_for_a_signed_in_citizen(
     client.force_login(citizen)
 
     # session, user, groups (rules), then the five of an anonymous visit; and the pin form's:
-    # confirmed e-mail (rules), the gazetteer's sites and districts, categories (twice)
-    with django_assert_num_queries(13):
+    # confirmed e-mail (rules), the gazetteer's sites and districts, categories (twice); whether
+    # the citizen follows the project (alerts)
+    with django_assert_num_queries(14):
         client.get(project.get_absolute_url())
 
 
