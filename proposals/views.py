@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -32,6 +33,7 @@ from proposals.selectors import (
     comment_tree,
     current_tallies,
     my_votes,
+    participation_of,
     project_places,
     project_results,
     projects_visible_to,
@@ -161,6 +163,7 @@ def _project_page(
 
     phase = project.phase
     picker = picker_options(places) if proposal_form is not None else None
+    sites = list(sites_on_map(project))
     context = {
         "project": project,
         "phase": phase,
@@ -168,9 +171,15 @@ def _project_page(
         "map": build_project_map(
             project,
             pins_url=pins_url(project, **filters),
-            sites=sites_on_map(project),
+            sites=sites,
             picker=picker,
         ),
+        # The legend names what the map draws: area, sites, categories, the city's options.
+        "legend": {
+            "sites": bool(sites),
+            "categories": categories,
+            "options": any(p.is_option for p in entries),
+        },
         "form": form,
         "votes_public": votes_public,
         "page": page,
@@ -390,6 +399,7 @@ def _proposal_form_page(
     *,
     proposal: Proposal | None,
 ) -> HttpResponse:
+    sites = list(sites_on_map(project))
     context = {
         "project": project,
         "proposal": proposal,
@@ -397,9 +407,10 @@ def _proposal_form_page(
         "map": build_project_map(
             project,
             pins_url=pins_url(project),
-            sites=sites_on_map(project),
+            sites=sites,
             picker=picker_options(places),
         ),
+        "legend": {"sites": bool(sites), "categories": list(project.categories.all())},
     }
     return render(
         request,
@@ -606,3 +617,14 @@ def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
+
+
+@require_safe
+@login_required
+def my_participation(request: HttpRequest) -> HttpResponse:
+    """The "My account" page: what the person proposed, commented and voted, and what came of it."""
+    return render(
+        request,
+        "proposals/my_participation.html",
+        {"participation": participation_of(request.user)},
+    )

@@ -24,7 +24,11 @@ from tests.html_hosts import referenced_hosts
 pytestmark = pytest.mark.django_db
 
 TILE_HOST = "tiles.example.test"
-LIST_TITLE = re.compile(r'class="proposal-item__title"><a href="[^"]+">([^<]+)</a>')
+# A title may follow its category's colour swatch.
+LIST_TITLE = re.compile(
+    r'class="proposal-item__title">(?:<span class="swatch"[^>]*></span>)?'
+    r'<a href="[^"]+">([^<]+)</a>'
+)
 
 
 @pytest.fixture(autouse=True)
