@@ -77,7 +77,8 @@ class ProposalFilterForm(forms.Form):
     )
 
     def __init__(self, data: Any, *, categories: list[Any], votes_public: bool) -> None:
-        super().__init__(data)
+        # Its own ids: the pin form on the same page has a "category" field too.
+        super().__init__(data, auto_id="filter_%s")
         # Sorting by votes would reveal the standings before the results are public.
         cast(forms.ChoiceField, self.fields["sort"]).choices = [
             c for c in SORT_CHOICES if votes_public or c[0] != "support"

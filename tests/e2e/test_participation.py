@@ -248,6 +248,7 @@ def test_phone_sized_screen_places_a_pin_without_sideways_scrolling(visit: Any) 
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.locator(".mmk-map--project").scroll_into_view_if_needed()
     v.click_map_at(INSIDE.x, INSIDE.y)
+    page.get_by_role("button", name="Weiter: Idee beschreiben").tap()
     assert page.evaluate("document.activeElement.id") == "id_title"
     page.keyboard.type("Bank am Brunnen")
     shot(page, "phone-pin-form")
