@@ -111,12 +111,68 @@ def proposals_map(
             "failed": _("The proposals could not be loaded; the table below lists them."),
             "review": _("Review"),
             "votes": _("Votes"),
-            "drawn": _("Polygon taken over into the filter; press “Filter” to apply it."),
+            "drawn": _("Polygon taken over into the filter; the proposals are filtered."),
+            "draw": _draw_texts(),
             "statuses": {value: str(label) for value, label in Proposal.Status.choices},
         },
         tiles=_vector_tiles(),
     ).add_to(m)
     return render_map(m)
+
+
+def _draw_texts() -> dict[str, Any]:
+    """Leaflet.draw's texts (its `L.drawLocal` tree) for the tools the workspace offers."""
+    cancel = {"title": _("Cancel drawing"), "text": _("Cancel")}
+    return {
+        "draw": {
+            "toolbar": {
+                "actions": cancel,
+                "finish": {"title": _("Finish drawing"), "text": _("Finish")},
+                "undo": {"title": _("Delete the last point"), "text": _("Delete last point")},
+                "buttons": {
+                    "polygon": _("Draw a polygon to filter by area"),
+                    "rectangle": _("Draw a rectangle to filter by area"),
+                },
+            },
+            "handlers": {
+                "polygon": {
+                    "tooltip": {
+                        "start": _("Click to start the area."),
+                        "cont": _("Click to add a corner."),
+                        "end": _("Click the first point to close the area."),
+                    }
+                },
+                "polyline": {
+                    "error": _("The edges of the area must not cross."),
+                    "tooltip": {
+                        "start": _("Click to start the area."),
+                        "cont": _("Click to add a corner."),
+                        "end": _("Click the first point to close the area."),
+                    },
+                },
+                "rectangle": {"tooltip": {"start": _("Click and drag to draw a rectangle.")}},
+                "simpleshape": {"tooltip": {"end": _("Release the mouse to finish.")}},
+            },
+        },
+        "edit": {
+            "toolbar": {
+                "actions": {
+                    "save": {"title": _("Save the changes"), "text": _("Save")},
+                    "cancel": cancel,
+                    "clearAll": {"title": _("Delete the area"), "text": _("Delete all")},
+                },
+                "buttons": {
+                    "edit": _("Edit the area"),
+                    "editDisabled": _("No area to edit"),
+                    "remove": _("Delete the area (the filter is lifted)"),
+                    "removeDisabled": _("No area to delete"),
+                },
+            },
+            "handlers": {
+                "remove": {"tooltip": {"text": _("Click the area to delete it.")}},
+            },
+        },
+    }
 
 
 def _vector_tiles() -> dict[str, Any]:

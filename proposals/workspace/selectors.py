@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from geo import analysis
 from geo.models import Area
 from locations.models import Site
-from proposals.models import Comment, Proposal, Report
+from proposals.models import Comment, PaperTallyCount, Proposal, Report
 from proposals.selectors import proposals_visible_to, with_counts
 
 # The workspace map gets at most this many proposals as GeoJSON; above it, vector tiles.
@@ -64,9 +64,18 @@ def for_table(proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # Paper votes of the current tallies (a corrected tally counts once, in its latest version):
+    # the table shows online, paper and total as the results do.
+    paper = (
+        PaperTallyCount.objects.filter(proposal=OuterRef("pk"), tally__superseded_by__isnull=True)
+        .values("proposal")
+        .annotate(n=Sum("votes"))
+        .values("n")
+    )
     return with_counts(proposals.select_related("project", "category")).annotate(
         district_name=Subquery(district.values("name")[:1]),
         open_reports=Coalesce(Subquery(open_reports), Value(0), output_field=IntegerField()),
+        paper_count=Coalesce(Subquery(paper), Value(0), output_field=IntegerField()),
     )
 
 

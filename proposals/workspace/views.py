@@ -54,6 +54,7 @@ from proposals.workspace.forms import (
     TransitionForm,
     WorkspaceFilterForm,
 )
+from proposals.workspace.history import describe
 from proposals.workspace.selectors import for_table, moderation_queue, workspace_proposals
 
 ROWS_PER_PAGE = 100
@@ -145,9 +146,12 @@ def _review_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
         "reports": proposal.reports.filter(resolved_at__isnull=True).select_related("reporter"),
         "related": proposal.related.all(),
         "merged_from": proposal.merged_from.all(),
-        "history": AuditEntry.objects.filter(
-            object_type="proposals.proposal", object_id=str(proposal.pk)
-        ).select_related("actor")[:50],
+        "history": [
+            (entry, describe(entry.action, entry.before, entry.after, entry.reason))
+            for entry in AuditEntry.objects.filter(
+                object_type="proposals.proposal", object_id=str(proposal.pk)
+            ).select_related("actor")[:50]
+        ],
         "transition_form": forms.get("transition_form")
         or TransitionForm(allowed=allowed, initial={"office": proposal.project.office}),
         "moderation_form": forms.get("moderation_form") or ModerationForm(),

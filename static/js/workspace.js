@@ -31,9 +31,31 @@
     return "POLYGON((" + ring.join(", ") + "))";
   }
 
+  /* Leaflet.draw's texts in the page's language: `strings` mirrors L.drawLocal's tree. */
+  function localise(target, strings) {
+    Object.keys(strings || {}).forEach(function (key) {
+      var value = strings[key];
+      if (value && typeof value === "object") {
+        if (!target[key] || typeof target[key] !== "object") target[key] = {};
+        localise(target[key], value);
+      } else if (typeof value === "string") {
+        target[key] = value;
+      }
+    });
+  }
+
+  /* The filter applies as soon as a polygon is drawn or deleted: no "Filter" press needed. */
+  function apply(field) {
+    var form = field.form;
+    if (!form) return;
+    if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
+  }
+
   function enableDrawing(map, options) {
     var field = options.polygonField && document.getElementById(options.polygonField);
     if (!field || !L.Control || !L.Control.Draw) return;
+    if (L.drawLocal && options.labels && options.labels.draw) localise(L.drawLocal, options.labels.draw);
     var drawn = new L.FeatureGroup().addTo(map);
     map.addControl(new L.Control.Draw({
       edit: { featureGroup: drawn, edit: false, remove: true },
@@ -47,6 +69,12 @@
       field.value = toWkt(latlngs);
       field.dispatchEvent(new Event("change"));
       if (options.statusElement) options.statusElement.textContent = options.labels.drawn;
+      apply(field);
+    });
+    map.on(L.Draw.Event.DELETED, function () {
+      if (!field.value) return;
+      field.value = "";
+      apply(field);
     });
   }
 

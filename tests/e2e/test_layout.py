@@ -210,3 +210,46 @@ def test_placing_a_pin_on_a_phone_keeps_map_and_pin_in_view(visit: Any) -> None:
     page.get_by_role("button", name="Weiter: Idee beschreiben").click()
     assert page.evaluate("document.activeElement.id") == "id_title"
     assert page.locator("#id_title").bounding_box()["y"] < 667
+
+
+def test_workspace_filters_as_you_draw_with_german_tools(visit: Any) -> None:
+    ideas = _projects()["ideas"]
+    v = visit()
+    v.sign_in(planner(username="zeichnerin"))
+    page = v.page
+    page.goto(v.url("/planung/"))
+    page.wait_for_selector(".mmk-map[data-loaded]")
+    rows = page.locator(".ws-table tbody tr")
+    everything = rows.count()
+    tool = page.locator(".leaflet-draw-draw-rectangle")
+    assert tool.get_attribute("title") == "Rechteck zeichnen, um nach Gebiet zu filtern"
+    # Map and table side by side on a desk.
+    map_box = page.locator(".mmk-map--workspace").bounding_box()
+    table_box = page.locator(".ws-split__table").bounding_box()
+    assert map_box is not None and table_box is not None
+    assert table_box["x"] >= map_box["x"] + map_box["width"] - 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+    # A rectangle around the Open-Air-Kino only: the page filters without pressing "Filtern".
+    page.evaluate(f"{v.leaflet_map()}.setView([49.44, 7.75], 16, {{animate: false}})")
+    tool.click()
+    corners = page.evaluate(
+        f"""() => {{
+            const map = {v.leaflet_map()};
+            const box = map.getContainer().getBoundingClientRect();
+            const a = map.latLngToContainerPoint([49.4415, 7.7485]);
+            const b = map.latLngToContainerPoint([49.4385, 7.7515]);
+            return [box.left + a.x, box.top + a.y, box.left + b.x, box.top + b.y];
+        }}"""
+    )
+    with page.expect_navigation():
+        page.mouse.move(corners[0], corners[1])
+        page.mouse.down()
+        page.mouse.move(corners[2], corners[3], steps=10)
+        page.mouse.up()
+    page.wait_for_selector(".ws-table")
+    assert "polygon=" in page.url
+    titles = page.locator(".ws-table tbody th").all_inner_texts()
+    assert titles == ["Open-Air-Kino"], titles
+    assert everything > 1
+    assert ideas.proposals.count() == 13
