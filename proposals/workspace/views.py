@@ -355,9 +355,11 @@ def analysis_page(request: HttpRequest) -> HttpResponse:
     choropleth, legend = maps.choropleth_map(table, per_1000=per_1000)
     heat_of = "votes" if request.GET.get("heat") == "votes" else "proposals"
     cells = analysis.heat_cells(proposals, weight="vote_count" if heat_of == "votes" else None)
-    heat = maps.heat_map(
+    heat, heat_legend = maps.heat_map(
         cells,
-        label=_("Density of votes") if heat_of == "votes" else _("Density of proposals"),
+        label=_("Map of the density of votes")
+        if heat_of == "votes"
+        else _("Map of the density of proposals"),
     )
     dup_form = DuplicateForm(request.GET or None, initial={"distance": 50, "similarity": 0.4})
     pairs: list[analysis.DuplicatePair] = []
@@ -383,6 +385,7 @@ def analysis_page(request: HttpRequest) -> HttpResponse:
             "legend": legend,
             "per_1000": per_1000,
             "heat": heat,
+            "heat_legend": heat_legend,
             "heat_of": heat_of,
             "cells": cells,
             "dup_form": dup_form,

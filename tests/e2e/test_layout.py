@@ -94,8 +94,14 @@ def test_every_page_fits_desk_and_phone_map_first(visit: Any) -> None:
         ("signup", "/konto/signup/", None),
         ("password-reset", "/konto/password/reset/", None),
         ("profile", "/konto/profil/", citizen),
+        ("my-participation", "/konto/beteiligung/", citizen),
         ("workspace", "/planung/", staff),
         ("workspace-review", f"/planung/vorschlaege/{option.pk}/", staff),
+        ("workspace-moderation", "/planung/moderation/", staff),
+        ("workspace-analysis", "/planung/analyse/", staff),
+        ("workspace-ballots", "/planung/stimmzettel/", staff),
+        ("workspace-tallies", f"/planung/projekte/{closed.slug}/stimmzettel/", staff),
+        ("workspace-notifications", "/benachrichtigungen/", staff),
     ]
     SHOTS.mkdir(parents=True, exist_ok=True)
     problems: dict[str, Any] = {}
