@@ -127,7 +127,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "workspace/home.html",
-        {"form": form, "page": page, "map": rendered, "query": query, "spatial": bool(place)},
+        {
+            "form": form,
+            "page": page,
+            "map": rendered,
+            "query": query,
+            "spatial": bool(place),
+            "where_used": bool(place or filters.get("area")),
+        },
         status=status,
     )
 

@@ -259,3 +259,42 @@ def test_workspace_filters_as_you_draw_with_german_tools(visit: Any) -> None:
     assert titles == ["Open-Air-Kino"], titles
     assert everything > 1
     assert ideas.proposals.count() == 13
+
+
+def test_admin_map_widget_shows_city_and_districts_without_tiles(visit: Any) -> None:
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from geo.models import Area
+    from tests.factories import AreaFactory
+
+    AreaFactory(
+        name="Kaiserslautern",
+        slug="kaiserslautern",
+        kind=Area.Kind.CITY,
+        geometry=MultiPolygon(Polygon.from_bbox((7.70, 49.40, 7.82, 49.48)), srid=4326),
+    )
+    AreaFactory(
+        name="Innenstadt",
+        slug="innenstadt",
+        kind=Area.Kind.DISTRICT,
+        geometry=MultiPolygon(Polygon.from_bbox((7.74, 49.43, 7.79, 49.45)), srid=4326),
+    )
+    v = visit()
+    v.sign_in(UserFactory(username="root", is_staff=True, is_superuser=True))
+    page = v.page
+    page.goto(v.url("/admin/locations/site/add/"))
+    page.wait_for_selector(".mmk-orientation canvas")
+    page.wait_for_timeout(500)
+    # Every tile request is aborted (the fixture): the outlines alone draw on the canvas.
+    drawn = page.evaluate(
+        """() => {
+            const canvas = document.querySelector(".mmk-orientation canvas");
+            const data = canvas.getContext("2d")
+                .getImageData(0, 0, canvas.width, canvas.height).data;
+            let painted = 0;
+            for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+            return painted;
+        }"""
+    )
+    page.locator(".dj_map").first.screenshot(path=str(SHOTS / "admin-map-widget.png"))
+    assert drawn > 1000, drawn
