@@ -108,3 +108,21 @@ def moderation_queue() -> dict[str, Any]:
         "hidden_proposals": hidden_proposals,
         "hidden_comments": hidden_comments,
     }
+
+
+MERGE_RADIUS_M = 300
+MERGE_CANDIDATES = 8
+
+
+def merge_candidates(proposal: Proposal) -> list[Proposal]:
+    """Proposals of the same project near this one, nearest first: what it may duplicate.
+
+    Merged-away proposals are left out (they point elsewhere already); `distance_m` is the
+    distance in metres on EPSG:25832.
+    """
+    others = Proposal.objects.filter(project_id=proposal.project_id, merged_into__isnull=True)
+    return list(
+        analysis.within_distance(
+            others.exclude(pk=proposal.pk), proposal.location, MERGE_RADIUS_M
+        ).select_related("category")[:MERGE_CANDIDATES]
+    )

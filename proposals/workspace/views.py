@@ -55,7 +55,12 @@ from proposals.workspace.forms import (
     WorkspaceFilterForm,
 )
 from proposals.workspace.history import describe
-from proposals.workspace.selectors import for_table, moderation_queue, workspace_proposals
+from proposals.workspace.selectors import (
+    for_table,
+    merge_candidates,
+    moderation_queue,
+    workspace_proposals,
+)
 
 ROWS_PER_PAGE = 100
 FILTER_KEYS = (
@@ -163,6 +168,7 @@ def _review_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
         or TransitionForm(allowed=allowed, initial={"office": proposal.project.office}),
         "moderation_form": forms.get("moderation_form") or ModerationForm(),
         "merge_form": forms.get("merge_form") or MergeForm(),
+        "merge_candidates": [] if proposal.merged_into_id else merge_candidates(proposal),
         "link_form": forms.get("link_form") or LinkForm(),
         "allowed": allowed,
         "map": maps.proposals_map(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -226,3 +227,34 @@ def test_table_shows_votes_online_on_paper_and_in_total(client: Any, planner_use
     row = page[page.index(f'data-proposal="{option.pk}"') :].split("</tr>")[0]
     cells = [c.split("</td>")[0] for c in row.split('<td class="num">')[1:]]
     assert cells[:3] == ["3", "21", "<strong>24</strong>"], cells
+
+
+def test_merge_chooses_among_nearby_candidates(client: Any, planner_user: Any) -> None:
+    from django.contrib.gis.geos import Point
+
+    project = ProjectFactory()
+    here = ProposalFactory(
+        project=project, title="Bank", location=Point(7.7689, 49.4447, srid=4326)
+    )
+    near = ProposalFactory(
+        project=project, title="Sitzbank", location=Point(7.7692, 49.4447, srid=4326)
+    )
+    nearer = ProposalFactory(
+        project=project, title="Bänke", location=Point(7.76895, 49.4447, srid=4326)
+    )
+    ProposalFactory(project=project, title="Weit weg", location=Point(7.745, 49.435, srid=4326))
+    ProposalFactory(title="Anderes Projekt", location=Point(7.7689, 49.4447, srid=4326))
+    client.force_login(planner_user)
+
+    page = client.get(f"/planung/vorschlaege/{here.pk}/").content.decode()
+    radios = re.findall(r'name="target" value="(\d+)"', page)
+    assert radios == [str(nearer.pk), str(near.pk)]
+    assert "Weit weg" not in page.split("merge-heading")[1].split("</section>")[0]
+    assert "4 m entfernt" in page and "22 m entfernt" in page
+
+    response = client.post(
+        f"/planung/vorschlaege/{here.pk}/zusammenfuehren/", {"target": near.pk, "reason": ""}
+    )
+    assert response.status_code == 302
+    here.refresh_from_db()
+    assert here.merged_into_id == near.pk
