@@ -11,7 +11,7 @@ export DJANGO_DEBUG ?= true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help system venv lock db migrate demo setup run serve backup restore test lint bench stop clean-db
+.PHONY: help system venv lock db migrate demo setup run serve backup restore restore-file test lint bench stop clean-db
 
 help:
 	@echo "make run      set up everything, load the Kaiserslautern demo, serve http://$(HOST):$(PORT)/"
@@ -89,9 +89,12 @@ BACKUP ?= var/backups/mitmachkarte-$(shell date -u +%Y%m%dT%H%M%SZ).dump
 backup: venv db
 	@bash scripts/backup.sh backup "$(BACKUP)"
 
-restore: venv db
-	@test -n "$(filter command line environment,$(origin BACKUP))" || { echo "Say which file: make restore BACKUP=var/backups/….dump" >&2; exit 2; }
+restore: restore-file venv db
 	@bash scripts/backup.sh restore "$(BACKUP)"
+
+# Asked before anything is set up: which backup to restore.
+restore-file:
+	@test -n "$(filter command line environment,$(origin BACKUP))" || { echo "Say which file: make restore BACKUP=var/backups/….dump" >&2; exit 2; }
 
 lint: venv
 	@$(VENV)/bin/ruff check .

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -42,7 +41,7 @@ class SignupForm(forms.Form):
             raise ValidationError(_("This display name is already taken."))
         return name
 
-    def signup(self, request: HttpRequest, user: Any) -> None:
+    def signup(self, request: HttpRequest, user: User) -> None:
         try:
             account_setup(user=user, display_name=self.cleaned_data.get("display_name", ""))
         except ValidationError:

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from accounts import personal_data
 from accounts.models import PSEUDONYM_ALPHABET, PSEUDONYM_LENGTH
+from accounts.types import Person
 
 
-def display_name(user: Any) -> str:
+def display_name(user: User | None) -> str:
     """The name pages and the API show for a person: the chosen display name, else the neutral
     "Participant #<pseudonym>". Never the e-mail address, the login name or the account id.
 
@@ -31,7 +33,7 @@ def display_name(user: Any) -> str:
     return _("Participant #%(pseudonym)s") % {"pseudonym": code}
 
 
-def _pseudonym_without_profile(user: Any) -> str:
+def _pseudonym_without_profile(user: User) -> str:
     """Accounts made outside the sign-up (the admin, `createsuperuser`) have no profile until
     they save one: a keyed hash of the id stands in, as opaque as the stored random code."""
     digest = salted_hmac("accounts.pseudonym", str(user.pk)).digest()
@@ -40,7 +42,7 @@ def _pseudonym_without_profile(user: Any) -> str:
     )
 
 
-def email_confirmed(user: Any) -> bool:
+def email_confirmed(user: Person) -> bool:
     """Whether the account's primary e-mail address is confirmed (allauth's EmailAddress).
 
     Superusers count as confirmed: `createsuperuser` makes them without an address record, and
@@ -54,11 +56,11 @@ def email_confirmed(user: Any) -> bool:
     cached = getattr(user, "_mmk_email_confirmed", None)
     if cached is None:
         cached = EmailAddress.objects.filter(user=user, primary=True, verified=True).exists()
-        user._mmk_email_confirmed = cached
+        setattr(user, "_mmk_email_confirmed", cached)  # noqa: B010 -- a cache on the object
     return bool(cached)
 
 
-def account_data(user: Any) -> dict[str, Any]:
+def account_data(user: User) -> dict[str, Any]:
     """Everything the service keeps about a person, as JSON-ready data (the export): the
     account's own sections, then each app's (accounts.personal_data)."""
     try:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -15,14 +13,14 @@ from accounts.models import Profile
 
 
 @transaction.atomic
-def account_setup(*, user: Any, display_name: str = "") -> Profile:
+def account_setup(*, user: User, display_name: str = "") -> Profile:
     """What a new sign-up gets besides the account: the citizen role and a profile."""
     user.groups.add(Group.objects.get_or_create(name=roles.CITIZEN)[0])
     return profile_update(user=user, display_name=display_name)
 
 
 @transaction.atomic
-def profile_update(*, user: Any, display_name: str) -> Profile:
+def profile_update(*, user: User, display_name: str) -> Profile:
     """Create or change the person's profile; the display name is unique ignoring case."""
     display_name = " ".join(display_name.split())
     profile = Profile.objects.filter(user=user).first() or Profile(user=user)
@@ -44,7 +42,7 @@ def profile_update(*, user: Any, display_name: str) -> Profile:
 
 
 @transaction.atomic
-def account_delete(*, user: Any, password: str) -> None:
+def account_delete(*, user: User, password: str) -> None:
     """Delete the person's account after checking the password.
 
     Each app first erases its part (accounts.personal_data: participation deletes the votes,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -20,13 +19,14 @@ from accounts import services
 from accounts.forms import AccountDeleteForm, ProfileForm
 from accounts.models import Profile
 from accounts.selectors import account_data, display_name
+from accounts.types import signed_in
 
 
 @never_cache
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user  # signed in: login_required
+    user = signed_in(request.user)  # login_required let only accounts in
     current = Profile.objects.filter(user=user).first()
     form = ProfileForm(
         request.POST if request.method == "POST" else None,
@@ -53,7 +53,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_safe
 def data_export(request: HttpRequest) -> HttpResponse:
     """Everything about the person as a JSON file (GDPR Art. 15 and 20)."""
-    data = {"exported_at": timezone.now().isoformat(), **account_data(request.user)}
+    data = {"exported_at": timezone.now().isoformat(), **account_data(signed_in(request.user))}
     response = HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",
@@ -70,7 +70,9 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            services.account_delete(user=request.user, password=form.cleaned_data["password"])
+            services.account_delete(
+                user=signed_in(request.user), password=form.cleaned_data["password"]
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

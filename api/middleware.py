@@ -35,7 +35,16 @@ class ApiGuardMiddleware:
             refusal = _body_refusal(request)
             if refusal is not None:
                 return refusal
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith(API_PREFIXES)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            # A path no URL pattern matches (`/api/v1/projects/<not a slug>/results/`): the
+            # API's clients read JSON, not Django's error page.
+            return _json(request, lambda: _("Not found."), status=404, ogc_code="NotFound")
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIXES):
@@ -46,6 +55,7 @@ class ApiGuardMiddleware:
             request,
             lambda: _("The database is not reachable at the moment. Please try again shortly."),
             status=503,
+            ogc_code="ServiceUnavailable",
         )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
@@ -65,10 +75,16 @@ def _body_refusal(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-def _json(request: HttpRequest, message: Callable[[], str], *, status: int) -> JsonResponse:
+def _json(
+    request: HttpRequest, message: Callable[[], str], *, status: int, ogc_code: str = ""
+) -> JsonResponse:
     # The API answers in the language the client asks for (it has no language prefix).
     language = translation.get_language_from_request(request)
     with translation.override(language):
-        response = JsonResponse({"detail": message()}, status=status)
+        if ogc_code and request.path.startswith("/ogc/"):
+            # OGC API - Features' exception document, as the OGC views' own refusals.
+            response = JsonResponse({"code": ogc_code, "description": message()}, status=status)
+        else:
+            response = JsonResponse({"detail": message()}, status=status)
     response.headers["Content-Language"] = language
     return response

@@ -42,7 +42,8 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         self, request: Request, name: str, default: int | None, *, minimum: int, maximum: int
     ) -> int | None:
         raw = request.query_params.get(name)
-        if raw is None:
+        if raw is None or raw == "":
+            # Given empty is left out, as for every optional query parameter DRF reads.
             return default
         field = serializers.IntegerField(min_value=minimum, max_value=maximum)
         try:
@@ -69,11 +70,22 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         ]
 
 
+def page_of(queryset: QuerySet, offset: int, limit: int) -> QuerySet:
+    """One page of `queryset`, ids first: the rows a deep offset skips are found by their keys
+    alone, so computed columns (vote counts, links) are built for the page's rows only.
+
+    The same rows in the same order as `queryset[offset : offset + limit]`.
+    """
+    if offset == 0:
+        return queryset[:limit]
+    return queryset.filter(pk__in=queryset.values("pk")[offset : offset + limit])
+
+
 def feature_collection_response(
     request: Request, queryset: QuerySet, spec: FeatureSpec, *, limit: int, offset: int
 ) -> HttpResponse:
     """One page of `queryset` as a FeatureCollection, built by PostGIS."""
-    texts = features(queryset[offset : offset + limit], spec)
+    texts = features(page_of(queryset, offset, limit), spec)
     returned = len(texts)
     if returned < limit and (returned > 0 or offset == 0):
         # The last page: the total is known without counting, so the whole map is one query.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 
 from audit.models import AuditEntry
@@ -11,7 +12,7 @@ from audit.models import AuditEntry
 
 def log_action(
     *,
-    actor: Any,
+    actor: User | AnonymousUser | None,
     action: str,
     obj: models.Model,
     project: Any = None,
@@ -20,7 +21,7 @@ def log_action(
     reason: str = "",
 ) -> AuditEntry:
     return AuditEntry.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if isinstance(actor, User) else None,
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
@@ -33,7 +34,7 @@ def log_action(
 
 def log_event(
     *,
-    actor: Any,
+    actor: User | AnonymousUser | None,
     action: str,
     object_type: str,
     object_id: str = "",
@@ -42,7 +43,7 @@ def log_event(
 ) -> AuditEntry:
     """An entry about data rather than one object (an import, an export): what, and counts."""
     return AuditEntry.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if isinstance(actor, User) else None,
         action=action,
         object_type=object_type,
         object_id=object_id,

@@ -80,9 +80,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, *, workers: int) -> Iterator[str]:
-    """A real gunicorn serving the project; yields its base URL, stops it afterwards."""
+def gunicorn(database_url: str, *, workers: int, settings: str | None = None) -> Iterator[str]:
+    """A real gunicorn serving the project; yields its base URL, stops it afterwards.
+
+    `settings` names another settings module (e.g. `bench.settings`, with a baseline URL).
+    """
     port = free_port()
+    env = bench_env(database_url)
+    if settings:
+        env["DJANGO_SETTINGS_MODULE"] = settings
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -99,7 +105,7 @@ def gunicorn(database_url: str, *, workers: int) -> Iterator[str]:
             "2048",
         ],
         cwd=ROOT,
-        env=bench_env(database_url),
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     try:

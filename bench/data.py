@@ -61,18 +61,6 @@ def fill_project(slug: str, *, proposals: int, votes: int = 0, seed: int = 6) ->
     return project, seconds
 
 
-def median_seconds(run: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    """Median wall time of `run` over `repeats` runs, after `warmup` unmeasured ones."""
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def interleaved_times(
     runs: dict[str, Callable[[], object]], repeats: int, warmup: int = 2
 ) -> dict[str, list[float]]:
@@ -93,14 +81,6 @@ def interleaved_times(
             run()
             times[name].append(time.perf_counter() - started)
     return times
-
-
-def interleaved_medians(
-    runs: dict[str, Callable[[], object]], repeats: int, warmup: int = 2
-) -> dict[str, float]:
-    """Median wall time of each run, measured in turns (see `interleaved_times`)."""
-    times = interleaved_times(runs, repeats, warmup)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def median_ratio(times: dict[str, list[float]], name: str, baseline: str) -> float:

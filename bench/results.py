@@ -85,15 +85,21 @@ def main() -> None:
         raise SystemExit(f"results: the results API answered {first.status_code}")
     limit = len(first.json()["options"])
 
-    # The closed project's page at this size: one request, timed in-process (server time).
-    started = time.perf_counter()
+    # The closed project's page at this size, timed in-process (server time): after one
+    # warm-up request, the median and the slowest of `--repeats`.
     page = client.get(project.get_absolute_url())
-    page_s = time.perf_counter() - started
+    page_times = []
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        page = client.get(project.get_absolute_url())
+        page_times.append(time.perf_counter() - started)
+    page_s = statistics.median(page_times)
+    page_ok = page.status_code == 200 and page_s < TARGET_PAGE_SECONDS
     print(
         f"results: closed project page at {args.proposals} proposals: {page.status_code}, "
-        f"{len(page.content) / 1e3:.0f} kB, server time {ms(page_s)} "
-        f"(target 200 in < {TARGET_PAGE_SECONDS:.0f} s: "
-        f"{'met' if page.status_code == 200 and page_s < TARGET_PAGE_SECONDS else 'NOT met'})"
+        f"{len(page.content) / 1e3:.0f} kB, server time median {ms(page_s)}, slowest "
+        f"{ms(max(page_times))} (target 200 in < {TARGET_PAGE_SECONDS:.0f} s: "
+        f"{'met' if page_ok else 'NOT met'})"
     )
 
     with (
@@ -131,7 +137,7 @@ def main() -> None:
             for _ in range(n):
                 http_get(url + "/api/health/")
 
-        page_times = interleaved_times({"page": pages, "noop": noops}, args.repeats, warmup=1)
+        html_times = interleaved_times({"page": pages, "noop": noops}, args.repeats, warmup=1)
         _status, page_size = http_get(url + page_path)
 
     raw_s, django_s, http_s = (statistics.median(times[k]) for k in ("raw", "django", "http"))
@@ -149,9 +155,9 @@ def main() -> None:
         f"results: target <= {TARGET_RESULTS}x of the raw aggregate and 200 in "
         f"< {TARGET_RESULTS_SECONDS:.0f} s over HTTP: {'met' if met else 'NOT met'}"
     )
-    page_rate = n / statistics.median(page_times["page"])
-    noop_rate = n / statistics.median(page_times["noop"])
-    page_ratio = 1 / median_ratio(page_times, "page", "noop")  # a rate is the inverse of a time
+    page_rate = n / statistics.median(html_times["page"])
+    noop_rate = n / statistics.median(html_times["noop"])
+    page_ratio = 1 / median_ratio(html_times, "page", "noop")  # a rate is the inverse of a time
     page_met = "met" if page_ratio >= TARGET_PAGE_VS_NOOP else "NOT met"
     print(
         f"results: small project page ({page_size / 1e3:.0f} kB HTML) {page_rate:.0f} pages/s vs "

@@ -3,18 +3,29 @@
 Baseline: the tile's own SQL statement (captured from Django: ST_AsMVT over ST_AsMVTGeom of
 the filtered proposals), executed with psycopg on its own connection. Ours: the tile endpoint
 `/api/v1/tiles/proposals/{z}/{x}/{y}.mvt?project=…` in-process (Django's test client) and
-through gunicorn (1 worker, sequential requests). Medians of `--repeats` runs, in turns.
+through gunicorn (1 worker, sequential requests). Medians of `--repeats` runs, in turns;
+each ratio is the median of the per-turn ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import statistics
 
 import psycopg
 
 from bench.common import bench_database_url, gunicorn, setup_django
-from bench.data import CENTRE, fill_project, http_get, interleaved_medians, ms, raw_conninfo
+from bench.data import (
+    CENTRE,
+    fill_project,
+    http_get,
+    interleaved_times,
+    load_average,
+    median_ratio,
+    ms,
+    raw_conninfo,
+)
 
 DATABASE = "mitmachkarte_bench_tiles"
 SLUG = "tiles"
@@ -82,11 +93,11 @@ def main() -> None:
         status, size = http_get(url + path)
         if status != 200:
             raise SystemExit(f"tiles: over HTTP the tile answered {status}")
-        medians = interleaved_medians(
+        times = interleaved_times(
             {"raw": raw, "django": in_process, "http": lambda: http_get(url + path)},
             args.repeats,
         )
-    raw_s, django_s, http_s = medians["raw"], medians["django"], medians["http"]
+    raw_s, django_s, http_s = (statistics.median(times[k]) for k in ("raw", "django", "http"))
 
     print(
         f"tiles: tile {z}/{x}/{y} (city centre) of {args.proposals} proposals: about {points} "
@@ -94,8 +105,11 @@ def main() -> None:
         f"request; median of {args.repeats}: raw ST_AsMVT (psycopg) {ms(raw_s)}, in-process "
         f"(Django test client) {ms(django_s)}, HTTP (gunicorn, 1 worker) {ms(http_s)}"
     )
-    print(f"tiles: in-process/raw ST_AsMVT -> ratio {django_s / raw_s:.2f}")
-    print(f"tiles: HTTP/raw ST_AsMVT -> ratio {http_s / raw_s:.2f}")
+    print(
+        f"tiles: in-process/raw ST_AsMVT -> ratio {median_ratio(times, 'django', 'raw'):.2f} "
+        f"(load average {load_average()})"
+    )
+    print(f"tiles: HTTP/raw ST_AsMVT -> ratio {median_ratio(times, 'http', 'raw'):.2f}")
 
 
 if __name__ == "__main__":

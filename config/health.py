@@ -34,8 +34,15 @@ def ready(request: HttpRequest) -> JsonResponse:
                 " count(*) FILTER (WHERE status = 'failed') FROM procrastinate_jobs"
             )
             waiting, failed = cursor.fetchone()
+            # Workers with a heartbeat in the last 30 s: 0 means mail waits (not a reason to
+            # take this app server out of the load balancer, so only reported).
+            cursor.execute(
+                "SELECT count(*) FROM procrastinate_workers"
+                " WHERE last_heartbeat > now() - interval '30 seconds'"
+            )
+            (workers,) = cursor.fetchone()
             checks["queue"] = "ok"
-            checks["jobs"] = {"waiting": waiting, "failed": failed}
+            checks["jobs"] = {"waiting": waiting, "failed": failed, "workers": workers}
     except DatabaseError as exc:
         logger.warning("Readiness check failed: %s", exc)
     healthy = checks["database"] == checks["queue"] == "ok"

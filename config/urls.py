@@ -19,6 +19,7 @@ urlpatterns += i18n_patterns(
     # Sign-up, login, e-mail and password (allauth), then our profile, export and deletion.
     path("konto/", include("allauth.urls")),
     path("konto/", include("accounts.urls")),
+    path("", include("surveys.urls")),
     path("", include("proposals.urls")),
     prefix_default_language=False,
 )

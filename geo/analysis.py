@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Distance, Transform
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import connection
+from django.db import connections
 from django.db.models import F, QuerySet, Value
 
 from geo.crs import METRIC_SRID, STORAGE_SRID
@@ -80,7 +80,7 @@ def district_counts(
         GROUP BY a.id
         ORDER BY a.name, a.id
     """  # noqa: S608 - table names come from model meta, values are parameters
-    with connection.cursor() as cursor:
+    with connections[items.db].cursor() as cursor:  # a read replica if routed there
         cursor.execute(sql, [*params, Area.Kind.DISTRICT, Area.Kind.DISTRICT])
         fetched = cursor.fetchall()
     rows = [
@@ -151,7 +151,7 @@ def heat_cells(
         ) AS h
         ORDER BY w DESC, 1, 2
     """  # noqa: S608
-    with connection.cursor() as cursor:
+    with connections[items.db].cursor() as cursor:  # a read replica if routed there
         cursor.execute(sql, [float(cell_m), *params])
         return [HeatCell(lat=y, lon=x, weight=int(w)) for y, x, w in cursor.fetchall()]
 
@@ -201,7 +201,7 @@ def duplicate_candidates(
         ORDER BY 6 DESC, 5, a.id, b.id
         LIMIT {DUPLICATE_LIMIT}
     """  # noqa: S608
-    with connection.cursor() as cursor:
+    with connections[items.db].cursor() as cursor:  # a read replica if routed there
         cursor.execute(sql, [*ids_params, float(max_distance_m), float(min_similarity)])
         return [
             DuplicatePair(

@@ -14,8 +14,9 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -250,7 +251,9 @@ def open_export(options: ExportOptions) -> IO[bytes]:
         return produced.open("rb")
 
 
-def log_export(options: ExportOptions, *, actor: Any, destination: str) -> None:
+def log_export(
+    options: ExportOptions, *, actor: User | AnonymousUser | None, destination: str
+) -> None:
     """An audit entry: who took which data set, in which form, where to, how many features."""
     log_event(
         actor=actor,

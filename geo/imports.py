@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, TypeVar, cast
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.gdal import CoordTransform, DataSource, OGRGeometry, SpatialReference
 from django.contrib.gis.gdal.error import GDALException, SRSException
 from django.contrib.gis.gdal.layer import Layer
@@ -665,7 +666,12 @@ def run_import(
 
 
 def log_import(
-    report: ImportReport, *, kind: str, path: str | Path, actor: Any, dry_run: bool
+    report: ImportReport,
+    *,
+    kind: str,
+    path: str | Path,
+    actor: User | AnonymousUser | None,
+    dry_run: bool,
 ) -> None:
     """An audit entry for an import that stored something or was refused (not a dry run)."""
     if dry_run:
@@ -820,7 +826,7 @@ def import_areas(
     dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Callable[[int], Progress] | None = None,
-    actor: Any = None,
+    actor: User | AnonymousUser | None = None,
 ) -> ImportReport:
     """Create or update (by external id, else by an export's slug) one area of `kind` per
     polygon feature. A value the file does not give is kept unless `clear_empty`.

@@ -69,19 +69,28 @@ def check_geometry(geometry: GEOSGeometry, *, field: str) -> GEOSGeometry:
         )
     if geometry.srid in (None, 0):
         geometry.srid = STORAGE_SRID
-    bounds = plausible_bounds(geometry.srid)
+    try:
+        extent = geometry.extent
+    except ValueError:  # GEOS has no envelope for NaN coordinates
+        extent = (math.nan,) * 4
+    check_extent(extent, geometry.srid, field=field)
+    return geometry
+
+
+def check_extent(extent: tuple[float, float, float, float], srid: int, *, field: str) -> None:
+    """(xmin, ymin, xmax, ymax) in EPSG:`srid` is finite and where that CRS is used.
+
+    Also for geometries GDAL reads from files (OGR envelopes), before they are transformed.
+    """
+    bounds = plausible_bounds(srid)
     if bounds is None:
         raise _error(
             field,
-            _("EPSG:%(srid)s is not a coordinate reference system we know.")
-            % {"srid": geometry.srid},
+            _("EPSG:%(srid)s is not a coordinate reference system we know.") % {"srid": srid},
             "crs",
         )
-    try:
-        xmin, ymin, xmax, ymax = geometry.extent
-    except ValueError:  # GEOS has no envelope for NaN coordinates
-        xmin = ymin = xmax = ymax = math.nan
-    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+    xmin, ymin, xmax, ymax = extent
+    if not all(math.isfinite(v) for v in extent):
         raise _error(field, _("The coordinates must be finite numbers."), "out_of_range")
     if xmin < bounds[0] or ymin < bounds[1] or xmax > bounds[2] or ymax > bounds[3]:
         raise _error(
@@ -91,7 +100,7 @@ def check_geometry(geometry: GEOSGeometry, *, field: str) -> GEOSGeometry:
                 "(x %(xmin).6g to %(xmax).6g, y %(ymin).6g to %(ymax).6g)."
             )
             % {
-                "srid": geometry.srid,
+                "srid": srid,
                 "xmin": bounds[0],
                 "xmax": bounds[2],
                 "ymin": bounds[1],
@@ -99,7 +108,6 @@ def check_geometry(geometry: GEOSGeometry, *, field: str) -> GEOSGeometry:
             },
             "out_of_range",
         )
-    return geometry
 
 
 def _from_wkt(text: str, invalid: ValidationError, field: str) -> GEOSGeometry:
@@ -145,7 +153,7 @@ def _positions(coordinates: object, *, depth: int, field: str) -> int:
     if not isinstance(coordinates, list | tuple) or depth > _MAX_NESTING:
         raise _error(field, _("The coordinates must be arrays of numbers."), "invalid")
     if coordinates and all(isinstance(c, int | float) for c in coordinates):
-        if isinstance(coordinates[0], bool) or not 2 <= len(coordinates) <= 3:
+        if any(isinstance(c, bool) for c in coordinates) or not 2 <= len(coordinates) <= 3:
             raise _error(field, _too_many_numbers(), "invalid")
         if not all(math.isfinite(c) for c in coordinates):
             raise _error(field, _("The coordinates must be finite numbers."), "out_of_range")

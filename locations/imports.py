@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.types import Person
 from geo.imports import (
     CityLimit,
     FeatureRefused,
@@ -89,7 +90,7 @@ def sites_import(
     dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Callable[[int], Progress] | None = None,
-    actor: Any = None,
+    actor: Person | None = None,
 ) -> ImportReport:
     """Create or update one site per feature (found by external id, else by slug).
 
@@ -206,7 +207,7 @@ def _save(
     limit: CityLimit,
     is_approximate: bool,
     clear_empty: bool,
-    actor: Any,
+    actor: Person | None,
 ) -> tuple[Outcome, tuple[str, ...]]:
     values = feature.values
     ext_id = external_id(values.get(columns.id)) if columns.id else None

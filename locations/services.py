@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.contrib.gis.geos import GEOSGeometry, WKTWriter
 from django.db import transaction
 from django.utils.text import slugify
 
+from accounts.types import Person
 from audit.services import log_action
 from geo.selectors import district_at
 from geo.validation import as_storage_multipolygon, as_storage_point
@@ -27,13 +29,13 @@ def site_save(
     external_id: str | None = None,
     slug: str | None = None,
     is_approximate: bool = False,
-    actor: Any = None,
+    actor: Person | None = None,
 ) -> Site:
     """Create a site, or update `site`; without a location, the point goes on the outline.
 
     A person's edit (`actor`, e.g. in the admin) is audited with the fields it changed.
     """
-    site = site or Site(created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    site = site or Site(created_by=actor if isinstance(actor, User) else None)
     before = _snapshot(Site.objects.get(pk=site.pk)) if site.pk else None
     site.outline = as_storage_multipolygon(outline, field="outline") if outline else None
     if location is None and site.outline is not None:

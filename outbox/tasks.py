@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import get_connection
-from procrastinate import RetryStrategy
+from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 
 from outbox.messages import message_from_dict
@@ -31,3 +31,18 @@ def send_email(*, mail_id: int) -> None:
     # An exception marks the attempt failed, and the retry strategy schedules the next one.
     connection.send_messages([message_from_dict(mail.message)])
     mail.delete()
+
+
+# A worker that dies mid-job (killed, machine lost) leaves its job "doing"; once the worker's
+# heartbeat is older than 30 s, another worker puts the job back in the queue.
+@app.periodic(cron="* * * * *", periodic_id="outbox-retry-stalled")
+@app.task(
+    name="outbox.retry_stalled_jobs",
+    queue="mail",
+    queueing_lock="outbox-retry-stalled",
+    pass_context=True,
+)
+async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
+    manager = context.app.job_manager
+    for job in await manager.get_stalled_jobs(queue="mail"):
+        await manager.retry_job(job)

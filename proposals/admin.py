@@ -327,6 +327,13 @@ class VoteAdmin(admin.ModelAdmin):
     fields = ("project", "proposal", "weight", "created_at")
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Vote]:
+        votes = super().get_queryset(request)
+        if rules.is_planner(request.user):
+            return votes
+        # The proposals' titles are shown: only of proposals this person may see.
+        return votes.filter(proposal__in=proposals_visible_to(request.user))
+
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         # Django allows any local field in the URL (`?user=19`), and a relation could lead back
         # to voters (`?proposal__votes__user=19`): only the list's own filter is allowed.

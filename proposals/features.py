@@ -26,6 +26,7 @@ from django.db.models.functions import Concat
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from accounts.types import Person
 from geo.geojson import FeatureSpec
 from proposals import rules
 from proposals.links import url_template, url_template_sql
@@ -141,7 +142,7 @@ def proposal_path_sql(slug_field: str = "project__slug", pk_field: str = "pk") -
 
 
 def with_feature_columns(
-    proposals: QuerySet[Proposal], *, user: Any, results_for: Collection[int]
+    proposals: QuerySet[Proposal], *, user: Person, results_for: Collection[int]
 ) -> QuerySet[Proposal]:
     """The columns of PROPERTIES on `proposals`, every total aggregated in SQL.
 
@@ -160,7 +161,7 @@ def with_feature_columns(
 
 
 def public_proposal_rows(
-    user: Any,
+    user: Person,
     *,
     projects: QuerySet[Project] | None = None,
     filters: ProposalFilter | None = None,
@@ -185,7 +186,7 @@ def public_proposal_rows(
 
 
 def proposal_export_source(
-    user: Any = None, *, project: Project | None = None
+    user: Person | None = None, *, project: Project | None = None
 ) -> tuple[QuerySet[Proposal], FeatureSpec]:
     """The proposals data set for exports: its rows (by id) and how each becomes a feature.
 

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.types import Person
 from proposals.models import Comment, NotificationSettings, Proposal, ProposalResponse
 
 logger = logging.getLogger(__name__)
@@ -22,14 +24,14 @@ logger = logging.getLogger(__name__)
 OPT_OUT_SALT = "mitmachkarte.notifications.opt-out"
 
 
-def wants_email(user: Any) -> bool:
+def wants_email(user: Person) -> bool:
     """An active account with an address that has not turned review e-mails off."""
     if user is None or not user.is_active or not user.email:
         return False
     return not NotificationSettings.objects.filter(user=user, email_on_review=False).exists()
 
 
-def opt_out_token(user: Any) -> str:
+def opt_out_token(user: Person) -> str:
     return signing.dumps({"u": user.pk}, salt=OPT_OUT_SALT)
 
 
@@ -148,9 +150,9 @@ def merge_notify(source: Proposal, target: Proposal) -> None:
     _queue(source.author, build)
 
 
-def _queue(user: Any, build: Any) -> None:
+def _queue(user: User | None, build: Any) -> None:
     """Send once the transaction has committed: a rolled-back change must not be announced."""
-    if not wants_email(user):
+    if user is None or not wants_email(user):  # None: the author deleted the account
         return
 
     def send() -> None:

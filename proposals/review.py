@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.types import Person, signed_in
 from audit.services import log_action
 from geo.validation import as_storage_point
 from proposals import notifications, rules
@@ -56,7 +57,7 @@ def allowed_transitions(proposal: Proposal) -> list[str]:
 @transaction.atomic
 def proposal_transition(
     *,
-    actor: Any,
+    actor: Person,
     proposal: Proposal,
     to_status: str,
     response_text: str,
@@ -97,7 +98,7 @@ def proposal_transition(
         to_status=to_status,
         text=text,
         office=signed_by,
-        responder=actor,
+        responder=signed_in(actor),
     )
     response.full_clean()
     locked.status = to_status
@@ -117,7 +118,9 @@ def proposal_transition(
 
 
 @transaction.atomic
-def proposal_moderate(*, actor: Any, proposal: Proposal, action: str, reason: str = "") -> Proposal:
+def proposal_moderate(
+    *, actor: Person, proposal: Proposal, action: str, reason: str = ""
+) -> Proposal:
     """approve (publish a pending one, or keep a reported one), hide with a reason, restore."""
     rules.may_moderate.enforce(actor, proposal.project)
     locked = Proposal.objects.select_for_update().select_related("project").get(pk=proposal.pk)
@@ -171,7 +174,7 @@ def proposal_moderate(*, actor: Any, proposal: Proposal, action: str, reason: st
 @transaction.atomic
 def proposal_edit(
     *,
-    actor: Any,
+    actor: Person,
     proposal: Proposal,
     title: str,
     description: str = "",
@@ -221,7 +224,7 @@ def _proposal_snapshot(proposal: Proposal) -> dict[str, Any]:
 
 
 @transaction.atomic
-def comment_moderate(*, actor: Any, comment: Comment, action: str, reason: str = "") -> Comment:
+def comment_moderate(*, actor: Person, comment: Comment, action: str, reason: str = "") -> Comment:
     """approve (keep a reported comment), hide with a reason sent to the author, restore."""
     project = comment.proposal.project
     rules.may_moderate.enforce(actor, project)
@@ -318,7 +321,7 @@ class MergeResult:
 
 @transaction.atomic
 def proposal_merge(
-    *, actor: Any, source: Proposal, target: Proposal, reason: str = ""
+    *, actor: Person, source: Proposal, target: Proposal, reason: str = ""
 ) -> MergeResult:
     """Merge a duplicate into the proposal that stays, keeping every person's support once.
 
@@ -405,7 +408,9 @@ def proposal_merge(
 
 
 @transaction.atomic
-def proposal_link(*, actor: Any, proposal: Proposal, other: Proposal, linked: bool = True) -> None:
+def proposal_link(
+    *, actor: Person, proposal: Proposal, other: Proposal, linked: bool = True
+) -> None:
     """Mark two proposals as related (or no longer related) without merging them."""
     rules.may_moderate.enforce(actor, proposal.project)
     if proposal.pk == other.pk:
@@ -428,7 +433,7 @@ def proposal_link(*, actor: Any, proposal: Proposal, other: Proposal, linked: bo
 
 
 @transaction.atomic
-def notification_settings_update(*, user: Any, email_on_review: bool) -> NotificationSettings:
+def notification_settings_update(*, user: Person, email_on_review: bool) -> NotificationSettings:
     if not user.is_authenticated:
         raise PermissionDenied(_("Please sign in."))
     settings, _created = NotificationSettings.objects.update_or_create(
@@ -446,7 +451,7 @@ def _check_action(action: str, reason: str) -> None:
         )
 
 
-def _resolve_reports(reports: Any, actor: Any, action: str) -> int:
+def _resolve_reports(reports: Any, actor: Person, action: str) -> int:
     """Close the open reports on an object with the moderator's decision (one UPDATE)."""
     outcome = Report.Outcome.HIDDEN if action == "hide" else Report.Outcome.KEPT
     return int(

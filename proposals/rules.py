@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.selectors import email_confirmed
+from accounts.types import Person
 from proposals.models import Phase, Project, Proposal, VotingMode
 
 P = ParamSpec("P")
@@ -41,7 +42,7 @@ class Rule(Generic[P]):
             raise PermissionDenied(reason)
 
 
-def _in_group(user: Any, group: str) -> bool:
+def _in_group(user: Person, group: str) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
@@ -50,19 +51,19 @@ def _in_group(user: Any, group: str) -> bool:
     cache = getattr(user, "_mmk_groups", None)
     if cache is None:
         cache = set(user.groups.values_list("name", flat=True))
-        user._mmk_groups = cache
+        setattr(user, "_mmk_groups", cache)  # noqa: B010 -- a cache on the object
     return group in cache
 
 
-def is_planner(user: Any) -> bool:
+def is_planner(user: Person) -> bool:
     return _in_group(user, roles.PLANNER)
 
 
-def is_gis_staff(user: Any) -> bool:
+def is_gis_staff(user: Person) -> bool:
     return _in_group(user, roles.GIS_STAFF) or is_planner(user)
 
 
-def _participant_refusal(user: Any) -> str | None:
+def _participant_refusal(user: Person) -> str | None:
     if not user.is_authenticated:
         return _("Please sign in to take part.")
     if not user.is_active:
@@ -74,14 +75,14 @@ def _participant_refusal(user: Any) -> str | None:
 
 
 @Rule
-def may_view_project(user: Any, project: Project) -> str | None:
+def may_view_project(user: Person, project: Project) -> str | None:
     if project.is_published or is_planner(user):
         return None
     return _("This project is not published.")
 
 
 @Rule
-def may_moderate(user: Any, project: Project) -> str | None:
+def may_moderate(user: Person, project: Project) -> str | None:
     return None if is_planner(user) else _("Only the city's planners may do this.")
 
 
@@ -105,17 +106,18 @@ class Sight(IntEnum):
     LISTED = 2  # also in lists, maps, tiles, OGC collections and exports
 
 
-def is_author(user: Any, proposal: Proposal) -> bool:
+def is_author(user: Person, proposal: Proposal) -> bool:
     return bool(user.is_authenticated and proposal.author_id == user.pk)
 
 
-def proposal_sight(user: Any, proposal: Proposal) -> Sight:
+def proposal_sight(user: Person, proposal: Proposal) -> Sight:
+    published = proposal.project.is_published
+    if published and proposal.visibility == Proposal.Visibility.PUBLISHED:
+        return Sight.LISTED  # for everyone: asked first, it needs no look at the person's groups
     if is_planner(user):
         return Sight.LISTED
-    if not proposal.project.is_published:
+    if not published:
         return Sight.NONE
-    if proposal.visibility == Proposal.Visibility.PUBLISHED:
-        return Sight.LISTED
     own = is_author(user, proposal)
     if own and proposal.visibility == Proposal.Visibility.PENDING:
         return Sight.LISTED
@@ -124,7 +126,7 @@ def proposal_sight(user: Any, proposal: Proposal) -> Sight:
     return Sight.NONE
 
 
-def proposal_sight_filter(user: Any, sight: Sight = Sight.LISTED) -> Q | None:
+def proposal_sight_filter(user: Person, sight: Sight = Sight.LISTED) -> Q | None:
     """`proposal_sight(user, p) >= sight` as a filter of proposals; None: no restriction."""
     if is_planner(user):
         return None
@@ -140,7 +142,7 @@ def proposal_sight_filter(user: Any, sight: Sight = Sight.LISTED) -> Q | None:
 
 
 @Rule
-def may_view_proposal(user: Any, proposal: Proposal) -> str | None:
+def may_view_proposal(user: Person, proposal: Proposal) -> str | None:
     """May open the proposal's own page (or its API detail)."""
     if not may_view_project(user, proposal.project):
         return _("This project is not published.")
@@ -150,7 +152,7 @@ def may_view_proposal(user: Any, proposal: Proposal) -> str | None:
 
 
 @Rule
-def may_add_proposal(user: Any, project: Project, now: datetime | None = None) -> str | None:
+def may_add_proposal(user: Person, project: Project, now: datetime | None = None) -> str | None:
     if refusal := _participant_refusal(user):
         return refusal
     if not project.is_published:
@@ -163,7 +165,7 @@ def may_add_proposal(user: Any, project: Project, now: datetime | None = None) -
 
 
 @Rule
-def may_post_option(user: Any, project: Project, now: datetime | None = None) -> str | None:
+def may_post_option(user: Person, project: Project, now: datetime | None = None) -> str | None:
     if not is_planner(user):
         return _("Only the city's planners may put up options at sites.")
     if project.phase_at(now) == Phase.CLOSED:
@@ -172,7 +174,7 @@ def may_post_option(user: Any, project: Project, now: datetime | None = None) ->
 
 
 @Rule
-def may_comment(user: Any, proposal: Proposal, now: datetime | None = None) -> str | None:
+def may_comment(user: Person, proposal: Proposal, now: datetime | None = None) -> str | None:
     if refusal := _participant_refusal(user):
         return refusal
     if proposal.visibility != Proposal.Visibility.PUBLISHED:
@@ -182,7 +184,7 @@ def may_comment(user: Any, proposal: Proposal, now: datetime | None = None) -> s
     return None
 
 
-def _own_untouched_refusal(user: Any, proposal: Proposal, now: datetime | None) -> str | None:
+def _own_untouched_refusal(user: Person, proposal: Proposal, now: datetime | None) -> str | None:
     """A citizen changes their own pin only before others have reacted to it."""
     if refusal := _participant_refusal(user):
         return refusal
@@ -201,17 +203,19 @@ def _own_untouched_refusal(user: Any, proposal: Proposal, now: datetime | None) 
 
 
 @Rule
-def may_edit_proposal(user: Any, proposal: Proposal, now: datetime | None = None) -> str | None:
+def may_edit_proposal(user: Person, proposal: Proposal, now: datetime | None = None) -> str | None:
     return _own_untouched_refusal(user, proposal, now)
 
 
 @Rule
-def may_delete_proposal(user: Any, proposal: Proposal, now: datetime | None = None) -> str | None:
+def may_delete_proposal(
+    user: Person, proposal: Proposal, now: datetime | None = None
+) -> str | None:
     return _own_untouched_refusal(user, proposal, now)
 
 
 @Rule
-def may_vote(user: Any, proposal: Proposal, now: datetime | None = None) -> str | None:
+def may_vote(user: Person, proposal: Proposal, now: datetime | None = None) -> str | None:
     if refusal := _participant_refusal(user):
         return refusal
     if proposal.visibility != Proposal.Visibility.PUBLISHED:
@@ -259,7 +263,7 @@ def ballot_refusal(
 
 
 @Rule
-def may_record_tally(user: Any, project: Project, now: datetime | None = None) -> str | None:
+def may_record_tally(user: Person, project: Project, now: datetime | None = None) -> str | None:
     if not is_planner(user):
         return _("Only the city's planners may record paper ballots.")
     if project.phase_at(now) not in (Phase.VOTING, Phase.CLOSED):
@@ -268,7 +272,7 @@ def may_record_tally(user: Any, project: Project, now: datetime | None = None) -
 
 
 @Rule
-def may_view_results(user: Any, project: Project, now: datetime | None = None) -> str | None:
+def may_view_results(user: Person, project: Project, now: datetime | None = None) -> str | None:
     """When vote counts are public: the one rule (see also `projects_with_public_results`)."""
     phase = project.phase_at(now)
     if phase == Phase.CLOSED or (
@@ -281,7 +285,7 @@ def may_view_results(user: Any, project: Project, now: datetime | None = None) -
 
 
 def projects_with_public_results(
-    user: Any, projects: QuerySet[Project], now: datetime | None = None
+    user: Person, projects: QuerySet[Project], now: datetime | None = None
 ) -> list[int]:
     """Ids of the projects whose vote counts `user` may see now: `may_view_results` over many.
 
@@ -308,7 +312,7 @@ def public_votes(votes: Any, results_for: Collection[int]) -> Expression:
 
 
 @Rule
-def may_export(user: Any) -> str | None:
+def may_export(user: Person) -> str | None:
     """Downloads of whole data sets are for the city's GIS staff and planners."""
     if not user.is_authenticated:
         return _("Please sign in to download exports.")
@@ -321,7 +325,7 @@ def may_export(user: Any) -> str | None:
 
 
 @Rule
-def may_view_workspace(user: Any) -> str | None:
+def may_view_workspace(user: Person) -> str | None:
     if not user.is_authenticated:
         return _("Please sign in.")
     if not is_planner(user):
@@ -330,7 +334,7 @@ def may_view_workspace(user: Any) -> str | None:
 
 
 @Rule
-def may_review(user: Any, proposal: Proposal) -> str | None:
+def may_review(user: Person, proposal: Proposal) -> str | None:
     """Change a proposal's status with an official response."""
     if not is_planner(user):
         return _("Only the city's planners may review proposals.")
@@ -340,7 +344,7 @@ def may_review(user: Any, proposal: Proposal) -> str | None:
 
 
 @Rule
-def may_merge(user: Any, source: Proposal, target: Proposal) -> str | None:
+def may_merge(user: Person, source: Proposal, target: Proposal) -> str | None:
     if not is_planner(user):
         return _("Only the city's planners may merge proposals.")
     if source.project_id != target.project_id:
@@ -353,7 +357,7 @@ def may_merge(user: Any, source: Proposal, target: Proposal) -> str | None:
 
 
 @Rule
-def may_report(user: Any, proposal: Proposal) -> str | None:
+def may_report(user: Person, proposal: Proposal) -> str | None:
     """Flag a proposal (or a comment on it) for moderation: anyone signed in who can see it."""
     if refusal := _participant_refusal(user):
         return refusal
@@ -363,7 +367,7 @@ def may_report(user: Any, proposal: Proposal) -> str | None:
 
 
 @Rule
-def may_export_results(user: Any, project: Project, now: datetime | None = None) -> str | None:
+def may_export_results(user: Person, project: Project, now: datetime | None = None) -> str | None:
     """Result downloads: for everyone once results are public; GIS staff may take them earlier."""
     if may_view_results(user, project, now) or is_gis_staff(user):
         return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.gis.db.models.functions import Intersection, PointOnSurface
 from django.contrib.gis.geos import Polygon
@@ -20,19 +19,20 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from accounts.types import Person
 from geo.models import Area
 from locations.models import Site
 from proposals import rules
 from proposals.models import Comment, PaperTally, Project, Proposal, Vote
 
 
-def projects_visible_to(user: Any) -> QuerySet[Project]:
+def projects_visible_to(user: Person) -> QuerySet[Project]:
     projects = Project.objects.all()
     return projects if rules.is_planner(user) else projects.filter(is_published=True)
 
 
 def proposals_visible_to(
-    user: Any, *, project: Project | None = None, sight: rules.Sight = rules.Sight.LISTED
+    user: Person, *, project: Project | None = None, sight: rules.Sight = rules.Sight.LISTED
 ) -> QuerySet[Proposal]:
     """The proposals `user` sees at least as far as `sight` (the rule: `rules.proposal_sight`).
 
@@ -46,7 +46,7 @@ def proposals_visible_to(
     return proposals if seen is None else proposals.filter(seen)
 
 
-def with_counts(proposals: QuerySet[Proposal], *, user: Any = None) -> QuerySet[Proposal]:
+def with_counts(proposals: QuerySet[Proposal], *, user: Person | None = None) -> QuerySet[Proposal]:
     """Vote and comment totals aggregated in SQL (subqueries, so the two never multiply)."""
     votes = (
         Vote.objects.filter(proposal=OuterRef("pk"))
@@ -127,14 +127,16 @@ def current_tallies(project: Project) -> QuerySet[PaperTally]:
 
 
 # The ranking in one statement. Each table is read once: online votes and current paper counts
-# are summed per option in one aggregate and joined to the options that have any (not a
-# subquery per row; in a big project far fewer than all). Ranks, ties and the sums come from a
-# histogram of the totals (one row per distinct total); the options without votes share the
-# total 0 and are counted, not listed, unless the asked page reaches them (their branch's
-# LIMIT is then above 0; at 0 PostgreSQL does not run it). Paper counts only the current version
-# of each tally (one no correction superseded).
+# are summed per option in one GROUP BY, not a subquery per row. The options with votes are found
+# from the votes alone (a vote or paper count belongs to an option of its own project; the few
+# options not published are left out), so no option row is read for the ranks and sums: they come
+# from a histogram of the totals (one row per distinct total). Only the options the page can
+# contain are read, by primary key: those with at least the total of the page's last one. The
+# options without votes share the total 0 and are counted, not listed, unless the page reaches
+# them (their branch's LIMIT is then above 0; at 0 PostgreSQL does not run it).
+# Paper counts only the current version of each tally (one no correction superseded).
 _RANKING_SQL = """
-WITH counts AS (
+WITH marks AS (
     SELECT proposal_id, SUM(online) AS online, SUM(paper) AS paper
     FROM (
         SELECT proposal_id, weight AS online, 0 AS paper
@@ -144,13 +146,15 @@ WITH counts AS (
         FROM proposals_papertallycount c JOIN proposals_papertally t ON t.id = c.tally_id
         WHERE t.project_id = %(project)s
           AND NOT EXISTS (SELECT 1 FROM proposals_papertally s WHERE s.supersedes_id = t.id)
-    ) AS marks
+    ) AS each_mark
     GROUP BY proposal_id
 ), positive AS MATERIALIZED (
-    SELECT p.id, p.title, p.site_id, c.online, c.paper, c.online + c.paper AS total
-    FROM counts c JOIN proposals_proposal p ON p.id = c.proposal_id
-    WHERE p.project_id = %(project)s AND p.visibility = %(published)s
-      AND c.online + c.paper > 0
+    SELECT proposal_id AS id, online, paper, online + paper AS total
+    FROM marks
+    WHERE online + paper > 0
+      AND proposal_id NOT IN (
+          SELECT id FROM proposals_proposal
+          WHERE project_id = %(project)s AND visibility = ANY(%(unpublished)s))
 ), histogram AS (
     SELECT total, COUNT(*) AS n, SUM(online) AS online, SUM(paper) AS paper
     FROM positive GROUP BY total
@@ -164,9 +168,14 @@ WITH counts AS (
     SELECT COALESCE(SUM(n), 0) AS options, COALESCE(SUM(online), 0) AS online,
            COALESCE(SUM(paper), 0) AS paper
     FROM totals
+), boundary AS (
+    SELECT total FROM positive ORDER BY total DESC
+    LIMIT 1 OFFSET GREATEST(COALESCE(%(end)s, 1) - 1, 0)
 ), candidates AS (
-    (SELECT id, title, site_id, online, paper, total FROM positive
-     ORDER BY total DESC, title, id LIMIT %(end)s)
+    (SELECT v.id, p.title, p.site_id, v.online, v.paper, v.total
+     FROM positive v
+     CROSS JOIN LATERAL (SELECT title, site_id FROM proposals_proposal WHERE id = v.id) AS p
+     WHERE %(end)s IS NULL OR v.total >= COALESCE((SELECT total FROM boundary), 0))
     UNION ALL
     (SELECT p.id, p.title, p.site_id, 0, 0, 0 FROM proposals_proposal p
      WHERE p.project_id = %(project)s AND p.visibility = %(published)s
@@ -194,6 +203,9 @@ def ranking_sql(project: Project, *, limit: int | None = None, offset: int = 0) 
     params = {
         "project": project.pk,
         "published": Proposal.Visibility.PUBLISHED,
+        "unpublished": [
+            v for v in Proposal.Visibility.values if v != Proposal.Visibility.PUBLISHED
+        ],
         "limit": limit,  # LIMIT NULL: all
         "offset": max(offset, 0),
         "end": None if limit is None else max(offset, 0) + limit,
@@ -267,7 +279,7 @@ def iter_result_features(
                 yield feature
 
 
-def my_votes(user: Any, project: Project) -> dict[int, int]:
+def my_votes(user: Person, project: Project) -> dict[int, int]:
     """A person's own votes in a project (proposal id → votes): nobody else's are ever shown."""
     if not user.is_authenticated:
         return {}

@@ -16,6 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from accounts.types import Person, signed_in
 from audit.services import log_action
 from geo.validation import as_storage_point
 from locations.models import Site
@@ -37,7 +38,7 @@ from proposals.selectors import current_tallies
 @transaction.atomic
 def proposal_create(
     *,
-    author: Any,
+    author: Person,
     project: Project,
     title: str,
     description: str = "",
@@ -62,7 +63,7 @@ def proposal_create(
         description=description.strip(),
         category=category,
         location=point,
-        author=author,
+        author=signed_in(author),
         visibility=Proposal.Visibility.PENDING if pre_moderated else Proposal.Visibility.PUBLISHED,
     )
     proposal.full_clean()
@@ -73,7 +74,7 @@ def proposal_create(
 @transaction.atomic
 def proposal_update(
     *,
-    user: Any,
+    user: Person,
     proposal: Proposal,
     title: str,
     description: str = "",
@@ -158,7 +159,7 @@ def project_rule_errors(project: Project, changes: Mapping[str, Any]) -> dict[st
 
 
 @transaction.atomic
-def project_create(*, actor: Any, values: Mapping[str, Any]) -> Project:
+def project_create(*, actor: Person, values: Mapping[str, Any]) -> Project:
     """A planner sets up a project (the admin); audited."""
     if not rules.is_planner(actor):
         raise PermissionDenied(_("Only the city's planners may set up projects."))
@@ -177,13 +178,15 @@ def project_create(*, actor: Any, values: Mapping[str, Any]) -> Project:
 
 
 @transaction.atomic
-def project_update(*, actor: Any, project: Project, changes: Mapping[str, Any]) -> Project:
+def project_update(*, actor: Person, project: Project, changes: Mapping[str, Any]) -> Project:
     """A planner changes a project's settings (the admin); audited with before and after.
 
     Refuses to change the voting mode or its limits once votes exist (`project_rule_errors`).
     """
     rules.may_moderate.enforce(actor, project)
     _check_project_fields(changes)
+    if any(field in changes for field in VOTING_RULES):
+        _hold_the_vote(project)
     # Locked, so two planners' edits (or a correction of the rules) do not interleave.
     locked = Project.objects.select_for_update().get(pk=project.pk)
     errors = project_rule_errors(locked, changes)
@@ -214,6 +217,25 @@ def project_update(*, actor: Any, project: Project, changes: Mapping[str, Any]) 
     return locked
 
 
+def _hold_the_vote(project: Project) -> None:
+    """Hold the project's options and paper records until this transaction ends, so the check
+    for votes is exact: a vote holds its option FOR SHARE (vote_cast) and a paper record the
+    project's tally lock (tally_record); one in progress is waited for, then seen; one arriving
+    later waits, then counts under the new rules, which no vote contradicted.
+
+    Taken before the project's row: a vote's or record's deferred foreign-key check locks
+    that row when it commits, so holding it while waiting for them would deadlock.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"tally:{project.pk}"]
+        )
+        cursor.execute(
+            "SELECT id FROM proposals_proposal WHERE project_id = %s ORDER BY id FOR UPDATE",
+            [project.pk],
+        )
+
+
 def _check_project_fields(values: Mapping[str, Any]) -> None:
     unknown = sorted(set(values) - set(PROJECT_FIELDS))
     if unknown:
@@ -234,7 +256,7 @@ def _project_snapshot(project: Project, fields: Any) -> dict[str, Any]:
 
 
 @transaction.atomic
-def proposal_delete(*, user: Any, proposal: Proposal, now: datetime | None = None) -> None:
+def proposal_delete(*, user: Person, proposal: Proposal, now: datetime | None = None) -> None:
     """The author takes back their own pin while nobody has voted on or commented on it yet."""
     proposal = Proposal.objects.select_for_update().select_related("project").get(pk=proposal.pk)
     rules.may_delete_proposal.enforce(user, proposal, now)
@@ -244,7 +266,7 @@ def proposal_delete(*, user: Any, proposal: Proposal, now: datetime | None = Non
 @transaction.atomic
 def comment_create(
     *,
-    author: Any,
+    author: Person,
     proposal: Proposal,
     body: str,
     parent: Comment | None = None,
@@ -270,7 +292,7 @@ def comment_create(
     comment = Comment(
         proposal=proposal,
         parent=parent,
-        author=author,
+        author=signed_in(author),
         body=body.strip(),
         # The city's staff speak for the office: the comment shows the project's office, and
         # keeps doing so if the person's role changes later.
@@ -281,7 +303,7 @@ def comment_create(
     return comment
 
 
-def vote_cast(*, user: Any, proposal: Proposal, now: datetime | None = None) -> Vote:
+def vote_cast(*, user: Person, proposal: Proposal, now: datetime | None = None) -> Vote:
     """One vote for `proposal` under its project's voting mode.
 
     support: one vote per proposal. single: one option per project; casting another moves it.
@@ -324,7 +346,7 @@ _ADD_WEIGHT_SQL = (
 )
 
 
-def _cast_locked(user: Any, proposal: Proposal) -> Vote | ValidationError:
+def _cast_locked(user: Person, proposal: Proposal) -> Vote | ValidationError:
     """The vote under the ballot lock; a refusal is returned (nothing written), not raised."""
     project = proposal.project
     _lock_ballot(project, user)
@@ -347,7 +369,7 @@ def _cast_locked(user: Any, proposal: Proposal) -> Vote | ValidationError:
     return _store_vote(_INSERT_VOTE_SQL, [], user, proposal)
 
 
-def _store_vote(sql: str, before: list[Any], user: Any, proposal: Proposal) -> Vote:
+def _store_vote(sql: str, before: list[Any], user: Person, proposal: Proposal) -> Vote:
     created_at = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(sql, [*before, proposal.project_id, proposal.pk, user.pk, created_at])
@@ -355,12 +377,12 @@ def _store_vote(sql: str, before: list[Any], user: Any, proposal: Proposal) -> V
     return _vote(pk, user, proposal, weight=1, created_at=created_at)
 
 
-def _vote(pk: int, user: Any, proposal: Proposal, *, weight: int, created_at: datetime) -> Vote:
+def _vote(pk: int, user: Person, proposal: Proposal, *, weight: int, created_at: datetime) -> Vote:
     vote = Vote(
         pk=pk,
         project=proposal.project,
         proposal=proposal,
-        user=user,
+        user=signed_in(user),
         weight=weight,
         created_at=created_at,
     )
@@ -369,12 +391,12 @@ def _vote(pk: int, user: Any, proposal: Proposal, *, weight: int, created_at: da
     return vote
 
 
-def vote_withdraw(*, user: Any, proposal: Proposal, now: datetime | None = None) -> None:
+def vote_withdraw(*, user: Person, proposal: Proposal, now: datetime | None = None) -> None:
     """Take back one vote (budget mode) or the vote (the other modes) while voting is open."""
     rules.may_vote.enforce(user, proposal, now)
     with transaction.atomic():
         _lock_ballot(proposal.project, user)
-        vote = Vote.objects.filter(user=user, proposal=proposal).first()
+        vote = Vote.objects.filter(user=signed_in(user), proposal=proposal).first()
         if vote is None:
             raise _refusal("proposal", _("You have not voted for this proposal."), "no_vote")
         if vote.weight > 1:
@@ -399,7 +421,7 @@ def _lock_open_option(proposal: Proposal) -> bool:
     return row is not None and row[0] == Proposal.Visibility.PUBLISHED and row[1] is None
 
 
-def _lock_ballot(project: Project, user: Any) -> None:
+def _lock_ballot(project: Project, user: Person) -> None:
     """Serialise one person's votes in one project (a transaction-scoped advisory lock).
 
     A row lock would need a row that exists before the first vote; this lock needs none and
@@ -424,7 +446,7 @@ def votes_per_ballot(project: Project, options: int) -> int:
 @transaction.atomic
 def tally_record(
     *,
-    actor: Any,
+    actor: Person,
     project: Project,
     event_name: str,
     event_date: date,
@@ -533,7 +555,7 @@ def tally_record(
         note=note,
         supersedes=supersedes,
         correction_reason=correction_reason.strip(),
-        recorded_by=actor,
+        recorded_by=signed_in(actor),
     )
     try:
         tally.full_clean(validate_unique=False)

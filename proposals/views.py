@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.types import Person
 from infra.ratelimit import limit
 from proposals import rules
 from proposals.forms import CommentForm, ProposalForm, add_service_errors
@@ -441,7 +442,7 @@ class Ballot:
     spent: int
 
     @classmethod
-    def of(cls, user: Any, project: Project) -> Ballot:
+    def of(cls, user: Person, project: Project) -> Ballot:
         mine = my_votes(user, project) if project.phase == Phase.VOTING else {}
         return cls(project=project, mine=mine, spent=sum(mine.values()))
 
@@ -453,7 +454,7 @@ class Ballot:
     def left(self) -> int:
         return max(self.budget - self.spent, 0)
 
-    def box(self, user: Any, proposal: Proposal) -> VoteBox | None:
+    def box(self, user: Person, proposal: Proposal) -> VoteBox | None:
         """None when this person cannot vote on the proposal (not signed in, not voting now)."""
         if not rules.may_vote(user, proposal):
             return None

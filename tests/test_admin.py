@@ -11,10 +11,11 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from accounts import roles
 from audit.models import AuditEntry
 from geo.models import Area
 from locations.models import Site
-from proposals import roles, services
+from proposals import services
 from proposals.models import Project, Proposal, Vote
 from proposals.services import roles_ensure
 from tests.factories import (
@@ -264,6 +265,8 @@ def test_gis_staff_see_in_the_admin_only_what_the_public_sees(client: Any, staff
     kept = CommentFactory(proposal=shown, body="Freundlich")
     removed = CommentFactory(proposal=shown, body="Beleidigend", is_hidden=True)
     on_pending = CommentFactory(proposal=pending, body="Zur wartenden Idee")
+    vote_shown = VoteFactory(proposal=shown)
+    vote_hidden = VoteFactory(proposal=hidden)
 
     def visible(user_role: str) -> dict[str, set[int]]:
         client.logout()
@@ -273,6 +276,7 @@ def test_gis_staff_see_in_the_admin_only_what_the_public_sees(client: Any, staff
             ("proposal", [shown, pending, hidden, in_draft]),
             ("comment", [kept, removed, on_pending]),
             ("project", [project, draft]),
+            ("vote", [vote_shown, vote_hidden]),
         ]:
             listing = client.get(reverse(f"admin:proposals_{model}_changelist"))
             assert listing.status_code == 200
@@ -291,11 +295,13 @@ def test_gis_staff_see_in_the_admin_only_what_the_public_sees(client: Any, staff
         "proposal": {shown.pk},
         "comment": {kept.pk},
         "project": {project.pk},
+        "vote": {vote_shown.pk},
     }
     assert visible(roles.PLANNER) == {
         "proposal": {shown.pk, pending.pk, hidden.pk, in_draft.pk},
         "comment": {kept.pk, removed.pk, on_pending.pk},
         "project": {project.pk, draft.pk},
+        "vote": {vote_shown.pk, vote_hidden.pk},
     }
 
 

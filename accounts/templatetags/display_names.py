@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
+from django.contrib.auth.models import User
 
 from accounts import selectors
 
@@ -12,5 +11,5 @@ register = template.Library()
 
 
 @register.filter
-def display_name(user: Any) -> str:
+def display_name(user: User | None) -> str:
     return selectors.display_name(user)

@@ -109,6 +109,11 @@ def _responses() -> dict[str, Any]:
     return {
         "InvalidParameter": {"description": _("A query parameter is invalid."), "content": error},
         "NotFound": {"description": _("No such resource."), "content": error},
+        "ServiceUnavailable": {
+            "description": _("The database is not reachable; Retry-After says when to try again."),
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}},
+            "content": error,
+        },
     }
 
 
@@ -377,7 +382,8 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             OPENAPI_MEDIA_TYPE: {"schema": {"type": "object"}},
                             HTML: {"schema": {"type": "string"}},
                         },
-                    }
+                    },
+                    "400": _ref("responses", "InvalidParameter"),
                 },
             }
         },
@@ -391,6 +397,9 @@ def openapi_document(base_url: str) -> dict[str, Any]:
     }
     for collection in COLLECTIONS.values():
         paths.update(_collection_paths(collection))
+    for item in paths.values():
+        # Any request may meet a database that is away (api/middleware.py answers then).
+        item["get"]["responses"]["503"] = _ref("responses", "ServiceUnavailable")
     return {
         "openapi": "3.0.3",
         "info": {

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from api.ogc.collections import COLLECTIONS, CRS84, SUPPORTED_CRS, Collection, Crs
@@ -28,6 +29,7 @@ from api.ogc.params import (
     parse_format,
     parse_items_query,
 )
+from api.pagination import page_of
 from geo.geojson import collection_chunks, features
 
 CONFORMANCE_CLASSES = [
@@ -44,6 +46,8 @@ _MAX_ID = 2**63 - 1
 def ogc_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """GET/HEAD only; refusals become OGC exception documents; responses vary with Accept."""
 
+    # Read-only, so no CSRF check: any other method is a 405, not a CSRF refusal's 403.
+    @csrf_exempt
     @require_safe
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -286,7 +290,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
             rows = rows.filter(**{f"{found.temporal_field}__lt": end})
     matched = rows.count()
     page = features(
-        rows[query.offset : query.offset + query.limit],
+        page_of(rows, query.offset, query.limit),
         found.spec,
         srid=query.crs.srid,
         flip_axes=query.crs.lat_first,

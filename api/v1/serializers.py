@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_slug
+from django.core.validators import RegexValidator, validate_slug
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -157,10 +157,18 @@ class VisibleCommentField(WholeNumberIdField):
 
 # ---- query parameters ---------------------------------------------------------------------
 
+_DECIMAL = r"-?[0-9]{1,3}(\.[0-9]{1,15})?"
+BBOX_PATTERN = rf"^{_DECIMAL},{_DECIMAL},{_DECIMAL},{_DECIMAL}$"
+BBOX_MESSAGE = _(
+    "Give the box as four numbers: min longitude, min latitude, max longitude, max latitude."
+)
+
 
 class FeaturePageQuerySerializer(serializers.Serializer):
     bbox = serializers.CharField(
         required=False,
+        # Four plain decimal numbers; the pattern also goes into the OpenAPI document.
+        validators=[RegexValidator(BBOX_PATTERN, message=BBOX_MESSAGE)],
         help_text=_(
             "Only features inside this box: min longitude, min latitude, max longitude, "
             "max latitude (WGS 84), e.g. 7.74,49.43,7.79,49.45."

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from django.contrib.gis.db.models.fields import GeometryField
 from django.core.exceptions import EmptyResultSet
@@ -20,6 +19,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from accounts.types import Person
 from api.v1.filters import filterset_parameters, valid_filters
 from api.v1.views import BAD_REQUEST, GeoJSONNegotiation, RequestLanguage
 from geo.crs import STORAGE_SRID
@@ -71,7 +71,7 @@ def check_tile(z: int, x: int, y: int) -> None:
 
 
 def tile_rows(
-    user: Any, filters: ProposalFilter | None, z: int, x: int, y: int
+    user: Person, filters: ProposalFilter | None, z: int, x: int, y: int
 ) -> QuerySet[Proposal]:
     """The proposals `user` sees on the map, filtered as the list is, near tile z/x/y.
 

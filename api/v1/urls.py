@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from api.v1 import results, tiles, views
+from api.v1 import results, surveys, tiles, views
 
 app_name = "api-v1"
 
@@ -18,6 +18,7 @@ router.register("votes", views.VoteViewSet, basename="votes")
 
 urlpatterns = [
     *router.urls,
+    *surveys.urlpatterns,
     path("projects/<slug:slug>/results/", results.ResultsView.as_view(), name="results"),
     re_path(
         r"^projects/(?P<slug>[-\w]+)/results\.(?P<fmt>csv|geojson)$",

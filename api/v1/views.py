@@ -86,6 +86,8 @@ class ProjectViewSet(RequestLanguage, viewsets.ReadOnlyModelViewSet):
     """Participation projects: information, phase, voting rules, categories and perimeter."""
 
     lookup_field = "slug"
+    # Slugs only: anything else (a NUL byte) must not reach the database.
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
     queryset = Project.objects.none()
 
     def get_queryset(self) -> QuerySet[Project]:

@@ -15,8 +15,7 @@ from config.security import content_security_policy
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
-_DEV_SECRET = DEV_SECRET
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET if DEBUG else "")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEV_SECRET if DEBUG else "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -40,6 +39,7 @@ INSTALLED_APPS = [
     "geo",
     "locations",
     "proposals",
+    "surveys",
     "api",
     "audit",
     "accounts",
@@ -175,6 +175,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Statuses every view can answer and bounds of path parameters (api/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.openapi.complete_responses",
+    ],
 }
 
 # The map's base layer is a setting: a city may run its own tile server.
@@ -232,6 +237,7 @@ RATE_LIMITS = {
     "comments": env_str("RATE_LIMIT_COMMENTS", "10/m"),
     "votes": env_str("RATE_LIMIT_VOTES", "60/m"),
     "reports": env_str("RATE_LIMIT_REPORTS", "10/m"),
+    "surveys": env_str("RATE_LIMIT_SURVEYS", "10/m"),
 }
 
 # allauth's counters (and anything else cached) must be shared by all app server processes: the
@@ -267,7 +273,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     # The queue announces its task registration on every command; its worker's lines stay.
-    "loggers": {"procrastinate.blueprints": {"level": "WARNING"}},
+    "loggers": {
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
+    },
 }
 
 # --- Production: required settings, HTTPS, the job queue, read replicas (config/deploy.py) ---

@@ -1,9 +1,8 @@
 """Role checks for templates: the same predicates as everywhere, from proposals/rules.py."""
 
-from typing import Any
-
 from django import template
 
+from accounts.types import Person
 from proposals import rules
 from proposals.models import Proposal
 
@@ -11,15 +10,15 @@ register = template.Library()
 
 
 @register.filter
-def is_planner(user: Any) -> bool:
+def is_planner(user: Person) -> bool:
     return rules.is_planner(user)
 
 
 @register.filter
-def is_gis_staff(user: Any) -> bool:
+def is_gis_staff(user: Person) -> bool:
     return rules.is_gis_staff(user)
 
 
 @register.filter
-def is_author_of(user: Any, proposal: Proposal) -> bool:
+def is_author_of(user: Person, proposal: Proposal) -> bool:
     return rules.is_author(user, proposal)

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from accounts.types import Person
 from geo import analysis
 from geo.models import Area
 from locations.models import Site
@@ -18,7 +19,7 @@ from proposals.selectors import proposals_visible_to, with_counts
 MAP_FEATURE_CAP = 5000
 
 
-def workspace_proposals(user: Any, filters: Mapping[str, Any]) -> QuerySet[Proposal]:
+def workspace_proposals(user: Person, filters: Mapping[str, Any]) -> QuerySet[Proposal]:
     """Proposals a planner sees, narrowed by the cleaned filter form (any subset of fields)."""
     proposals = proposals_visible_to(user)
     if filters.get("project"):

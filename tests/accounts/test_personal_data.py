@@ -27,7 +27,7 @@ def registry(monkeypatch: Any) -> None:
 
 
 def test_participation_registers_its_part() -> None:
-    assert [part.app_label for part in personal_data.parts()] == ["proposals"]
+    assert [part.app_label for part in personal_data.parts()] == ["proposals", "surveys"]
 
 
 def test_a_registered_part_adds_its_sections_and_erases_first(registry: None, citizen: Any) -> None:

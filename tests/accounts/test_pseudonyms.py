@@ -16,7 +16,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("accounts.migrations.0004_profile_pseudonym")
+migration = importlib.import_module("accounts.migrations.0005_profile_pseudonym")
 
 
 def code(name: str) -> str:

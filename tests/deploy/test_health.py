@@ -19,6 +19,7 @@ def test_ready_reports_the_database_and_the_queue(client: Any) -> None:
     assert response.status_code == 200
     assert response.json()["checks"]["database"] == "ok"
     assert response.json()["checks"]["queue"] == "ok"
+    assert response.json()["checks"]["jobs"] == {"waiting": 0, "failed": 0, "workers": 0}
     assert "no-cache" in response["Cache-Control"]
 
 

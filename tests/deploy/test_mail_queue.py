@@ -154,3 +154,27 @@ def test_a_queued_mail_is_rolled_back_with_its_transaction() -> None:
         assert [job["message"]["subject"] for job in mail_jobs()] == []
         send_mail("Bleibt", "ja", None, ["a@example.org"])
     assert [job["message"]["subject"] for job in mail_jobs()] == ["Bleibt"]
+
+
+@pytest.mark.usefixtures("empty_queue")
+def test_a_mail_left_by_a_dead_worker_is_sent_by_another(static_root: Path, tmp_path: Path) -> None:
+    smtp_port = free_port()
+    env = production_env(static_root, EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}")
+    with override_settings(EMAIL_BACKEND=QUEUED):
+        send_mail("Ihr Vorschlag", "Hallo Lena", None, ["lena@example.org"])
+    # A worker took the job and died: its heartbeat stopped five minutes ago.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat)"
+            " VALUES (now() - interval '5 minutes') RETURNING id"
+        )
+        (dead,) = cursor.fetchone()
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s"
+            " WHERE task_name = 'outbox.send_email'",
+            [dead],
+        )
+    with SmtpSink(smtp_port) as sink, queue_worker(env, tmp_path) as worker:
+        # The check for stalled jobs runs every minute.
+        wait_until(lambda: sink.messages, timeout=90, what="the stalled mail", process=worker)
+    assert sink.messages[0].rcpt_tos == ["lena@example.org"]

@@ -74,4 +74,9 @@ def test_two_gunicorn_instances_behave_as_one(static_root: Path, tmp_path: Path)
             response, _ = Client(base).post_form("/konto/password/reset/", {"email": lena.email})
             assert response.status == 302
         wait_until(lambda: len(sink.messages) == 2, timeout=60, what="two mails", process=worker)
+        # Each server's readiness sees the one worker (its heartbeat in the shared database).
+        for base in (a, b):
+            response, body = Client(base).get("/health/ready")
+            assert response.status == 200
+            assert json.loads(body)["checks"]["jobs"]["workers"] == 1
     assert all(envelope.rcpt_tos == [lena.email] for envelope in sink.messages)

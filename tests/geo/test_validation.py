@@ -13,6 +13,7 @@ from geo.validation import (
     MAX_VERTICES,
     as_storage_multipolygon,
     as_storage_point,
+    check_extent,
     check_geometry,
     parse_geometry,
 )
@@ -167,3 +168,14 @@ def test_plausible_bounds_come_from_the_area_of_use():
 )
 def test_crs_names(name, srid):
     assert srid_from_name(name) == srid
+
+
+def test_an_extent_read_by_gdal_is_checked_the_same_way():
+    # What an import can ask of an OGR envelope before it transforms the feature.
+    check_extent((400_000.0, 5_400_000.0, 420_000.0, 5_500_000.0), 25832, field="geometry")
+    with pytest.raises(ValidationError) as exc:
+        check_extent((1e20, 1e20, 1e20, 1e20), 3857, field="geometry")
+    assert code_of(exc, "geometry") == "out_of_range"
+    with pytest.raises(ValidationError) as exc:
+        check_extent((0.0, 0.0, 1.0, 1.0), 999999, field="geometry")
+    assert code_of(exc, "geometry") == "crs"

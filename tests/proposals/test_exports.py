@@ -19,7 +19,7 @@ from django.utils import translation
 from geo.exports import export_options, geojson_chunks
 from geo.models import Area
 from proposals.exports import SHAPEFILE_NAMES
-from proposals.models import Proposal
+from proposals.models import Project, Proposal
 from tests.factories import (
     INSIDE,
     AreaFactory,
@@ -47,7 +47,11 @@ INSIDE_UTM = cast(Point, Point(INSIDE.x, INSIDE.y, srid=4326).transform(25832, c
 
 @pytest.fixture
 def data():
-    project = ProjectFactory(slug="stadtraum")
+    # Voting with live results: the export carries the totals (secret ones stay null, see
+    # tests/api/test_feature_spec.py).
+    project = ProjectFactory(
+        slug="stadtraum", voting=True, results_visibility=Project.ResultsVisibility.LIVE
+    )
     category = CategoryFactory(project=project, name="Kultur")
     shown = ProposalFactory(project=project, title="Boule-Bahn", category=category)
     other = ProposalFactory(project=project, title="Bühne", location=Point(7.75, 49.435, srid=4326))

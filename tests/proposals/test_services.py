@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 
 from accounts.selectors import display_name
 from audit.models import AuditEntry
+from proposals import review
 from proposals.models import Comment, Project, Proposal, Vote, VotingMode
 from proposals.services import (
     comment_create,
@@ -274,6 +275,13 @@ def test_staff_comments_speak_for_the_office_on_the_page_and_in_the_api(
         ("Referat Stadtentwicklung", True),
         (display_name(citizen), False),
     ]
+    # The official response is signed by the office and marked, too.
+    review.proposal_transition(
+        actor=planner_user, proposal=proposal, to_status="under_review", response_text="Wir prüfen."
+    )
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    signature = page[page.index('class="official-response__signature"') :][:300]
+    assert "Referat Stadtentwicklung" in signature and "badge--official" in signature
     # Without an office of its own, the project speaks as the city administration.
     proposal.project.office = ""
     with translation.override("en"):  # (the requests above switched the thread's language)

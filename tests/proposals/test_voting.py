@@ -454,3 +454,8 @@ def test_results_pages_put_together_are_the_whole_ranking(planner_user):
         pages = [project_results(project, limit=size, offset=o) for o in range(0, 8, size)]
         assert [r for page in pages for r in page] == whole.rows
         assert {(p.options, p.online, p.paper) for p in pages} == {(6, 3, 1)}
+    # An option hidden by moderation leaves the ranking with its votes.
+    Proposal.objects.filter(pk=opts[0].pk).update(visibility=Proposal.Visibility.HIDDEN)
+    hidden = project_results(project, limit=2)
+    assert [(r.title, r.rank) for r in hidden] == [("B", 1), ("D", 1)]
+    assert (hidden.options, hidden.online, hidden.paper) == (5, 1, 1)

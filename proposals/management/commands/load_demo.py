@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -89,6 +91,9 @@ class Command(BaseCommand):
                     counts = DemoLoader(now=timezone.now(), citizens=groups[roles.CITIZEN]).load()
                     summary = ", ".join(LOADED[what] % {"n": n} for what, n in counts.items())
                     self.stdout.write(self.style.SUCCESS(_("Demo data loaded: %s.") % summary))
+                    if apps.is_installed("surveys"):
+                        # By name: surveys sits above proposals, which never imports it.
+                        call_command("load_survey_demo", stdout=self.stdout)
         except (ValidationError, PermissionDenied, KeyError, ValueError) as exc:
             # The fixtures broke a rule the services enforce, or refer to something missing:
             # say what, and (thanks to the one transaction) leave nothing half loaded.
@@ -129,7 +134,7 @@ def account_ensure(
     return account.username, label, password
 
 
-def _confirm_email(user: Any) -> None:
+def _confirm_email(user: User) -> None:
     """Demo accounts count as confirmed (allauth's record): they sign in and take part at once."""
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"primary": True, "verified": True}
