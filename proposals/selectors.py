@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.contrib.gis.db.models.functions import Intersection, PointOnSurface
 from django.contrib.gis.geos import Polygon
 from django.db import connection
@@ -373,7 +374,7 @@ class Participation:
 MAX_PARTICIPATION_ROWS = 500
 
 
-def participation_of(user: Any) -> Participation:
+def participation_of(user: User) -> Participation:
     """A person's own proposals, comments and votes, newest first, in four queries.
 
     Their own entries in any state (pending, hidden): the person may see what they wrote, and

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.types import Person
+from accounts.types import Person, signed_in
 from infra.ratelimit import limit
 from proposals import rules
 from proposals.forms import CommentForm, ProposalForm, add_service_errors
@@ -628,5 +628,5 @@ def my_participation(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "proposals/my_participation.html",
-        {"participation": participation_of(request.user)},
+        {"participation": participation_of(signed_in(request.user))},
     )
