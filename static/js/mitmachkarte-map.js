@@ -8,6 +8,11 @@
   "use strict";
 
   var COLOR = /^#[0-9a-fA-F]{6}$/;
+  // Counts in the page's language ("1.234" on German pages), not the browser's.
+  var NUMBERS = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  function number(value) {
+    return NUMBERS.format(value);
+  }
 
   var sameOrigin = window.MmkCommon.sameOrigin;
   var element = window.MmkCommon.element;
@@ -27,12 +32,12 @@
     var counts = element("p", "pin-popup__counts");
     // The API sends no vote count (null) while a project's results are not public.
     if (typeof props.vote_count === "number") {
-      counts.appendChild(element("span", null, labels.votes + ": " + props.vote_count));
+      counts.appendChild(element("span", null, labels.votes + ": " + number(props.vote_count)));
     }
     // Vector tiles carry no comment count: say nothing rather than a wrong zero.
     if (typeof props.comment_count === "number") {
       if (counts.childNodes.length) counts.appendChild(document.createTextNode(" · "));
-      counts.appendChild(element("span", null, labels.comments + ": " + props.comment_count));
+      counts.appendChild(element("span", null, labels.comments + ": " + number(props.comment_count)));
     }
     if (counts.childNodes.length) lines.push(counts);
     if (sameOrigin(href)) {
@@ -189,7 +194,7 @@
             // Too many for markers: no further pages, the tiles show them all.
             map.removeLayer(group);
             addTiles(map, tiles, target, labels);
-            setStatus(status, String(labels.loaded_tiles).replace("%(count)s", String(matched)));
+            setStatus(status, String(labels.loaded_tiles).replace("%(count)s", number(matched)));
             map.getContainer().setAttribute("data-pins-mode", "tiles");
             map.getContainer().setAttribute("data-pins-loaded", String(matched));
             return;
@@ -210,7 +215,7 @@
             fetchPage(next.href);
           } else {
             var done = count === 0 ? labels.loaded_none : count === 1 ? labels.loaded_one : labels.loaded;
-            setStatus(status, String(done).replace("%(count)s", String(count)));
+            setStatus(status, String(done).replace("%(count)s", number(count)));
             linkList(map, group, all, labels);
             map.getContainer().setAttribute("data-pins-mode", "markers");
             map.getContainer().setAttribute("data-pins-loaded", String(count));

@@ -15,13 +15,16 @@
     implemented: "#1565c0"
   };
 
+  // Counts in the page's language, like the tables' numbers.
+  var NUMBERS = new Intl.NumberFormat(document.documentElement.lang || undefined);
+
   var sameOrigin = window.MmkCommon.sameOrigin;
   var element = window.MmkCommon.element;
 
   function popup(props, labels) {
     return window.MmkCommon.popup("ws-popup", props.title, props.review_url, [
       element("p", null, (labels.statuses && labels.statuses[props.status]) || props.status),
-      element("p", null, labels.votes + ": " + (props.vote_count || 0))
+      element("p", null, labels.votes + ": " + NUMBERS.format(props.vote_count || 0))
     ]);
   }
 
@@ -115,7 +118,7 @@
           addTiles(map, options.tiles, target, labels);
           container.setAttribute("data-mode", "tiles");
           container.setAttribute("data-loaded", String(matched));
-          if (status) status.textContent = labels.loaded.replace("%(count)s", matched);
+          if (status) status.textContent = labels.loaded.replace("%(count)s", NUMBERS.format(matched));
           return;
         }
         var layer = L.featureGroup();
@@ -135,7 +138,7 @@
         });
         layer.addTo(map);
         container.setAttribute("data-loaded", String(layer.getLayers().length));
-        if (status) status.textContent = labels.loaded.replace("%(count)s", layer.getLayers().length);
+        if (status) status.textContent = labels.loaded.replace("%(count)s", NUMBERS.format(layer.getLayers().length));
       })
       .catch(function () {
         container.setAttribute("data-loaded", "error");

@@ -298,3 +298,18 @@ def test_admin_map_widget_shows_city_and_districts_without_tiles(visit: Any) -> 
     )
     page.locator(".dj_map").first.screenshot(path=str(SHOTS / "admin-map-widget.png"))
     assert drawn > 1000, drawn
+
+
+def test_popup_links_follow_the_page_language_not_the_browser(visit: Any) -> None:
+    ideas = _projects()["ideas"]
+    kino = ideas.proposals.get(title="Open-Air-Kino")
+    v = visit(locale="en-US")
+    page = v.page
+    page.goto(v.url(ideas.get_absolute_url()))  # the German page (no /en/ prefix)
+    page.wait_for_selector(".mmk-map[data-pins-loaded]")
+    page.locator('.leaflet-marker-icon[title="Open-Air-Kino"]').click()
+    link = page.locator(".pin-popup__title a")
+    link.wait_for()
+    assert link.get_attribute("href", timeout=5000).endswith(kino.get_absolute_url())
+    assert "/en/" not in (link.get_attribute("href") or "")
+    assert page.locator(".pin-popup__more").inner_text() == "Vorschlag öffnen"
