@@ -16,6 +16,7 @@ from proposals.services import tally_record, vote_cast
 from tests.e2e.conftest import SHOTS
 from tests.factories import (
     INSIDE,
+    AreaFactory,
     CategoryFactory,
     CommentFactory,
     ProjectFactory,
@@ -30,6 +31,8 @@ LONG = "Ausprobierbox für Lastenräder und Paketstation an der Fackelstraße/Ec
 
 
 def _projects() -> dict[str, Project]:
+    # A district with residents: the analysis page shades it and shows its legend.
+    AreaFactory(name="Innenstadt", slug="innenstadt", population=14000)
     ideas = ProjectFactory(title="Stadt.Raum.Wir.", slug="stadt-raum-wir")
     culture = CategoryFactory(project=ideas, name="Kultur", color="#7a3e9d")
     SiteFactory(name="Stiftsplatz", slug="stiftsplatz", location=Point(7.7689, 49.4447, srid=4326))
@@ -265,7 +268,6 @@ def test_admin_map_widget_shows_city_and_districts_without_tiles(visit: Any) -> 
     from django.contrib.gis.geos import MultiPolygon, Polygon
 
     from geo.models import Area
-    from tests.factories import AreaFactory
 
     AreaFactory(
         name="Kaiserslautern",
@@ -274,8 +276,8 @@ def test_admin_map_widget_shows_city_and_districts_without_tiles(visit: Any) -> 
         geometry=MultiPolygon(Polygon.from_bbox((7.70, 49.40, 7.82, 49.48)), srid=4326),
     )
     AreaFactory(
-        name="Innenstadt",
-        slug="innenstadt",
+        name="Altstadt",
+        slug="altstadt",
         kind=Area.Kind.DISTRICT,
         geometry=MultiPolygon(Polygon.from_bbox((7.74, 49.43, 7.79, 49.45)), srid=4326),
     )
