@@ -38,7 +38,7 @@ from audit.services import log_event
 from geo.crs import METRIC_SRID, STORAGE_SRID
 from geo.models import Area
 from geo.services import area_save
-from geo.validation import as_storage_multipolygon
+from geo.validation import as_storage_multipolygon, check_extent
 
 T = TypeVar("T")
 Outcome = Literal["created", "updated", "unchanged", "refused"]
@@ -494,6 +494,12 @@ def storage_geometry(
               "in %(crs)s: is that the file's coordinate reference system?")
             % {"x1": x1, "x2": x2, "y1": y1, "y2": y2, "crs": _crs_name(srs)},
         )  # fmt: skip
+    if srs.srid is not None:
+        # A CRS with an EPSG code: its own area of use, the same check as every outside geometry.
+        try:
+            check_extent((x1, y1, x2, y2), srs.srid, field=field_name)
+        except ValidationError as exc:
+            raise FeatureRefused(field_name, " ".join(exc.messages)) from None
     with gdal_messages() as messages:
         if srs.srid != STORAGE_SRID:
             try:

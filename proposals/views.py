@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.types import Person, signed_in
 from infra.ratelimit import limit
 from proposals import rules
+from proposals.filters import ProposalFilter
 from proposals.forms import CommentForm, ProposalForm, add_service_errors
 from proposals.maps import picker_options, pins_url, proposal_map
 from proposals.maps import project_map as build_project_map
@@ -150,10 +151,8 @@ def _project_page(
     proposals = proposals_visible_to(request.user, project=project).select_related(
         "category", "project"
     )
-    if "category" in filters:
-        proposals = proposals.filter(category__slug=filters["category"])
-    if "status" in filters:
-        proposals = proposals.filter(status=filters["status"])
+    if filters:  # the list filters of every surface (REST, tiles): one FilterSet
+        proposals = ProposalFilter(filters, queryset=proposals).qs
     page = Paginator(
         with_counts(proposals, user=request.user).order_by(*order), PROPOSALS_PER_PAGE
     ).get_page(request.GET.get("page"))

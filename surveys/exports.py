@@ -14,6 +14,7 @@ import io
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -27,7 +28,7 @@ from geo.geojson import FeatureSpec, collection_chunks, iter_features
 from surveys.models import Choice, Question, Survey
 from surveys.selectors import map_features
 
-FORMATS = ("csv", "geojson", "gpkg")
+FORMATS = ("csv", "geojson", "gpkg", "shp")
 SRIDS = (STORAGE_SRID, METRIC_SRID)
 LAYERS = {"points": "point", "lines": "line", "areas": "area"}
 
@@ -137,30 +138,52 @@ def features_geojson(survey: Survey, *, srid: int = STORAGE_SRID) -> Iterator[st
 
 def open_gpkg(survey: Survey, *, srid: int = STORAGE_SRID) -> IO[bytes]:
     """A GeoPackage with the layers points, lines and areas; the file is gone once closed."""
+    return _open_layers(survey, srid=srid, driver="GPKG")
+
+
+def open_shapefiles(survey: Survey, *, srid: int = STORAGE_SRID) -> IO[bytes]:
+    """A zip of three Shapefiles (points, lines, areas): one geometry type per file."""
+    return _open_layers(survey, srid=srid, driver="ESRI Shapefile")
+
+
+def _open_layers(survey: Survey, *, srid: int, driver: str) -> IO[bytes]:
     binary = shutil.which("ogr2ogr")
     if binary is None:
         raise ExportError(_("GDAL's ogr2ogr is not installed (package gdal-bin)."))
     with tempfile.TemporaryDirectory(prefix="mmk-survey-") as tmp:
-        target = Path(tmp) / f"survey-{survey.slug}.gpkg"
+        work = Path(tmp)
+        target = work / (f"survey-{survey.slug}.gpkg" if driver == "GPKG" else "shp")
         for layer, column in LAYERS.items():
-            source = Path(tmp) / f"{layer}.geojson"
+            source = work / f"{layer}.geojson"
             queryset = layer_features(survey, layer)
             with source.open("w", encoding="utf-8") as out:
                 for chunk in collection_chunks(iter_features(queryset, layer_spec(), srid=srid)):  # type: ignore[arg-type]
                     out.write(chunk)
             geometry_type = {"point": "POINT", "line": "LINESTRING", "area": "POLYGON"}[column]
             args = [
-                binary, "-f", "GPKG", str(target), str(source), "-nln", layer,
+                binary, "-f", driver, str(target), str(source), "-nln", layer,
                 "-nlt", geometry_type, "-a_srs", f"EPSG:{srid}",
             ]  # fmt: skip
-            if target.exists():
+            if driver == "GPKG" and target.exists():
                 args.insert(1, "-update")
+            if driver != "GPKG":
+                # dBASE names have at most 10 characters; text in UTF-8.
+                columns = "question, question_text AS q_text, response, comment"
+                # The layer name is one of LAYERS, never input.
+                sql = f'SELECT {columns} FROM "{layer}"'  # noqa: S608
+                args += ["-lco", "ENCODING=UTF-8", "-sql", sql]
             result = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603
             if result.returncode != 0:
                 raise ExportError(
                     _("GDAL could not write the file: %(error)s") % {"error": result.stderr.strip()}
                 )
-        return target.open("rb")
+        if driver == "GPKG":
+            return target.open("rb")
+        archive = work / f"survey-{survey.slug}.shp.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for file in sorted(target.iterdir()):
+                bundle.write(file, file.name)
+        return archive.open("rb")
 
 
 def question_columns(survey: Survey) -> list[tuple[str, Question]]:

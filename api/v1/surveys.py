@@ -506,11 +506,16 @@ class SurveyExportView(RequestLanguage, APIView):
             response = StreamingHttpResponse(
                 exports.features_geojson(survey, srid=srid), content_type=GEOJSON
             )
-        else:
+        elif fmt == "gpkg":
             response = FileResponse(
                 exports.open_gpkg(survey, srid=srid),
                 content_type="application/geopackage+sqlite3",
             )
+        else:
+            response = FileResponse(
+                exports.open_shapefiles(survey, srid=srid), content_type="application/zip"
+            )
+            fmt = "shp.zip"
         response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
         return response
 
@@ -524,7 +529,7 @@ urlpatterns = [
     path("surveys/<slug:slug>/paper/", PaperResponsesView.as_view(), name="survey-paper"),
     path("surveys/<slug:slug>/cells.geojson", SurveyCellsView.as_view(), name="survey-cells"),
     re_path(
-        r"^surveys/(?P<slug>[-\w]+)/export\.(?P<fmt>csv|geojson|gpkg)$",
+        r"^surveys/(?P<slug>[-\w]+)/export\.(?P<fmt>csv|geojson|gpkg|shp)$",
         SurveyExportView.as_view(),
         name="survey-export",
     ),

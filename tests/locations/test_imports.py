@@ -158,7 +158,10 @@ def test_every_problem_of_every_feature_is_reported(tmp_path):
     assert "feature 1 (id 'A'): kind: Unknown kind 'spaceport'" in report
     assert "feature 2 (id 'B'): geometry: The feature has no geometry." in report
     assert "feature 3 (id 'C'): geometry: The geometry is empty." in report
-    assert "feature 4 (id 'D'): geometry: After conversion to WGS 84" in report
+    # Checked against EPSG:4326's area of use before anything transforms it.
+    assert "feature 4 (id 'D'): geometry: The coordinates lie outside the area where EPSG:4326" in (
+        report
+    )
     assert (
         "feature 5 (id 'E'): geometry: A site is a point or a polygon, not a LineString" in report
     )
@@ -169,7 +172,7 @@ def test_every_problem_of_every_feature_is_reported(tmp_path):
     assert Site.objects.count() == 0
 
 
-def test_coordinates_that_cannot_be_transformed_are_refused(tmp_path):
+def test_coordinates_outside_the_crs_are_refused_before_transforming(tmp_path):
     path = write_geojson(
         tmp_path / "utm.geojson", feature(point(5e7, 5e7), external_id="X", name="X", kind="lot")
     )
@@ -177,7 +180,7 @@ def test_coordinates_that_cannot_be_transformed_are_refused(tmp_path):
     with pytest.raises(CommandError):
         call_command("import_sites", str(path), "--srid", "25832", stdout=io.StringIO(),
                      stderr=err)  # fmt: skip
-    assert "cannot be converted from EPSG:25832 to WGS 84" in err.getvalue()
+    assert "The coordinates lie outside the area where EPSG:25832 is used" in err.getvalue()
 
 
 def test_progress_bar_only_when_asked(tmp_path):

@@ -89,3 +89,18 @@ def test_gdal_reads_the_feature_exports(client, survey, planner_user, tmp_path, 
     # Three points minus the home location, one line, one area; no respondent.
     assert "Feature Count: 2" in info or "Feature Count: 4" in info
     assert "erika" not in target.read_bytes().decode("latin-1")
+
+
+def test_gdal_reads_the_shapefiles(client, survey, planner_user, tmp_path):
+    client.force_login(planner_user)
+    response = client.get(url(survey, "shp"))
+    assert response.status_code == 200
+    target = tmp_path / "export.shp.zip"
+    target.write_bytes(b"".join(response.streaming_content))
+    for layer, count in (("points", 2), ("lines", 1), ("areas", 1)):
+        info = subprocess.run(
+            ["ogrinfo", "-ro", "-so", f"/vsizip/{target}/{layer}.shp", layer],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert f"Feature Count: {count}" in info
+        assert "q_text: String" in info
