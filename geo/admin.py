@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,34 @@ def _city_point() -> tuple[float, float] | None:
         .first()
     )
     return (point.x, point.y) if point is not None else None
+
+
+# Orientation outlines are simplified to about 10 m: enough to find one's way, small in the page.
+ORIENTATION_TOLERANCE = 0.0001
+MAX_ORIENTATION_AREAS = 200
+
+
+def _orientation() -> str:
+    """The city boundary and the districts as GeoJSON (EPSG:4326) for the widget's outline layer.
+
+    They orient the planner even when the tile server is unreachable (offline, blocked); the
+    JSON goes into an inline script, so "<" is escaped and no name can close the tag.
+    """
+    features = []
+    areas = Area.objects.filter(kind__in=[Area.Kind.CITY, Area.Kind.DISTRICT]).order_by(
+        "kind", "name"
+    )[:MAX_ORIENTATION_AREAS]
+    for area in areas:
+        outline = area.geometry.simplify(ORIENTATION_TOLERANCE, preserve_topology=True)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(outline.geojson),
+                "properties": {"name": area.name, "kind": area.kind},
+            }
+        )
+    collection = {"type": "FeatureCollection", "features": features}
+    return json.dumps(collection).replace("<", "\\u003c")
 
 
 def _openlayers_tile_url(url: str) -> str:
@@ -51,6 +80,8 @@ class TileServerWidget(OSMWidget):
             tile_url=_openlayers_tile_url(settings.MAP_TILE_URL),
             tile_attribution=settings.MAP_TILE_ATTRIBUTION,
             tile_max_zoom=int(settings.MAP_TILE_MAX_ZOOM),
+            orientation=_orientation(),
+            city_kind=Area.Kind.CITY,
         )
         if not value and (city := _city_point()) is not None:
             context["default_lon"], context["default_lat"] = city

@@ -51,11 +51,8 @@ class ProposalPins(JSCSSMixin, MacroElement):
         ("mitmachkarte_map", static_url("js/mitmachkarte-map.js")),
     ]
     default_css = [
+        # Only the layout rules: the clusters' colours are the site's (site.css, .pin-cluster).
         ("markercluster_css", static_url("vendor/leaflet.markercluster/MarkerCluster.css")),
-        (
-            "markercluster_default_css",
-            static_url("vendor/leaflet.markercluster/MarkerCluster.Default.css"),
-        ),
     ]
 
     _template = Template(
@@ -192,11 +189,12 @@ def _build_project_map(
             "votes": _("Votes"),
             "comments": _("Comments"),
             "open": _("Open proposal"),
+            "show_on_map": _("Show on the map"),
             "loading": _("Loading proposals…"),
             "loaded": _("%(count)s proposals on the map."),
             "loaded_one": _("One proposal on the map."),
             "loaded_none": _("No proposals on the map yet."),
-            "failed": _("The proposals could not be loaded. The list below shows them all."),
+            "failed": _("The proposals could not be loaded. The list shows them all."),
             "loaded_tiles": _(
                 "%(count)s proposals on the map, drawn as vector tiles. Select a point for "
                 "details; the list below shows them all."
@@ -274,6 +272,8 @@ def picker_options(places: Iterable[Place]) -> dict[str, Any]:
             ),
             "chosen_place": _("Place chosen: %(name)s."),
             "marker": _("Your new proposal"),
+            "move": _("Drag the pin to move it."),
+            "next": _("Continue: describe your idea"),
         },
     }
 

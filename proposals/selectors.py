@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.contrib.gis.db.models.functions import Intersection, PointOnSurface
 from django.contrib.gis.geos import Polygon
 from django.db import connection
@@ -359,3 +360,40 @@ def comment_tree(proposal: Proposal) -> list[CommentNode]:
         return CommentNode(comment, [node(c) for c in children.get(comment.pk, [])])
 
     return [node(c) for c in children.get(None, []) if not c.is_hidden or children.get(c.pk)]
+
+
+@dataclass(frozen=True)
+class Participation:
+    """What one person did: their proposals (with the city's responses), comments and votes."""
+
+    proposals: list[Proposal]
+    comments: list[Comment]
+    votes: list[Vote]
+
+
+MAX_PARTICIPATION_ROWS = 500
+
+
+def participation_of(user: User) -> Participation:
+    """A person's own proposals, comments and votes, newest first, in four queries.
+
+    Their own entries in any state (pending, hidden): the person may see what they wrote, and
+    why moderation hid it.
+    """
+    proposals = list(
+        Proposal.objects.filter(author=user)
+        .select_related("project", "category")
+        .prefetch_related("responses")
+        .order_by("-created_at", "-pk")[:MAX_PARTICIPATION_ROWS]
+    )
+    comments = list(
+        Comment.objects.filter(author=user)
+        .select_related("proposal__project")
+        .order_by("-created_at", "-pk")[:MAX_PARTICIPATION_ROWS]
+    )
+    votes = list(
+        Vote.objects.filter(user=user)
+        .select_related("proposal__project")
+        .order_by("-created_at", "-pk")[:MAX_PARTICIPATION_ROWS]
+    )
+    return Participation(proposals=proposals, comments=comments, votes=votes)

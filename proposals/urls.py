@@ -7,6 +7,8 @@ from proposals import views
 app_name = "proposals"
 urlpatterns = [
     path("", views.home, name="home"),
+    # Under "konto/" beside the account's pages; here because accounts may not know proposals.
+    path("konto/beteiligung/", views.my_participation, name="my-participation"),
     path("projekte/<slug:slug>/", views.project_detail, name="project-detail"),
     path("projekte/<slug:slug>/ergebnisse/", views.project_results_page, name="project-results"),
     path(

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.types import Person
+from accounts.types import Person, signed_in
 from infra.ratelimit import limit
 from proposals import rules
 from proposals.filters import ProposalFilter
@@ -34,6 +35,7 @@ from proposals.selectors import (
     comment_tree,
     current_tallies,
     my_votes,
+    participation_of,
     project_places,
     project_results,
     projects_visible_to,
@@ -77,7 +79,8 @@ class ProposalFilterForm(forms.Form):
     )
 
     def __init__(self, data: Any, *, categories: list[Any], votes_public: bool) -> None:
-        super().__init__(data)
+        # Its own ids: the pin form on the same page has a "category" field too.
+        super().__init__(data, auto_id="filter_%s")
         # Sorting by votes would reveal the standings before the results are public.
         cast(forms.ChoiceField, self.fields["sort"]).choices = [
             c for c in SORT_CHOICES if votes_public or c[0] != "support"
@@ -168,6 +171,7 @@ def _project_page(
     page.object_list = entries
 
     picker = picker_options(places) if proposal_form is not None else None
+    sites = list(sites_on_map(project))
     context = {
         "project": project,
         "phase": phase,
@@ -175,9 +179,15 @@ def _project_page(
         "map": build_project_map(
             project,
             pins_url=pins_url(project, **filters),
-            sites=sites_on_map(project),
+            sites=sites,
             picker=picker,
         ),
+        # The legend names what the map draws: area, sites, categories, the city's options.
+        "legend": {
+            "sites": bool(sites),
+            "categories": categories,
+            "options": any(p.is_option for p in entries),
+        },
         "form": form,
         "votes_public": votes_public,
         "page": page,
@@ -397,6 +407,7 @@ def _proposal_form_page(
     *,
     proposal: Proposal | None,
 ) -> HttpResponse:
+    sites = list(sites_on_map(project))
     context = {
         "project": project,
         "proposal": proposal,
@@ -404,9 +415,10 @@ def _proposal_form_page(
         "map": build_project_map(
             project,
             pins_url=pins_url(project),
-            sites=sites_on_map(project),
+            sites=sites,
             picker=picker_options(places),
         ),
+        "legend": {"sites": bool(sites), "categories": list(project.categories.all())},
     }
     return render(
         request,
@@ -613,3 +625,14 @@ def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
+
+
+@require_safe
+@login_required
+def my_participation(request: HttpRequest) -> HttpResponse:
+    """The "My account" page: what the person proposed, commented and voted, and what came of it."""
+    return render(
+        request,
+        "proposals/my_participation.html",
+        {"participation": participation_of(signed_in(request.user))},
+    )

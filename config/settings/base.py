@@ -138,6 +138,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "proposals:home"
 # Links in e-mails need the site's address; requests are not at hand when a service sends them.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+# The platform's name as people read it (e-mails greet with it, never with the host name).
+PLATFORM_NAME = env_str("PLATFORM_NAME", "Mitmachkarte")
 
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -217,7 +219,7 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_USER_DISPLAY = "accounts.selectors.display_name"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Mitmachkarte] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PLATFORM_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_LOGOUT_REDIRECT_URL = "proposals:home"
 ACCOUNT_SESSION_REMEMBER = None  # the login form asks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,7 +12,6 @@ from branca.element import MacroElement
 from django.conf import settings
 from django.utils.translation import gettext as _
 from folium.elements import JSCSSMixin
-from folium.plugins import HeatMap
 from folium.template import Template
 from folium.utilities import JsCode
 
@@ -31,12 +31,6 @@ QUERY_STYLE: dict[str, Any] = {
     "fillColor": "#c2185b",
     "fillOpacity": 0.08,
 }
-
-
-class WorkspaceHeatMap(HeatMap):
-    """folium's heat map layer on our vendored leaflet.heat, never folium's CDN copy."""
-
-    default_js = [("leaflet-heat.js", static_url("vendor/leaflet.heat/leaflet-heat.js"))]
 
 
 class WorkspaceLayer(JSCSSMixin, MacroElement):
@@ -111,12 +105,68 @@ def proposals_map(
             "failed": _("The proposals could not be loaded; the table below lists them."),
             "review": _("Review"),
             "votes": _("Votes"),
-            "drawn": _("Polygon taken over into the filter; press “Filter” to apply it."),
+            "drawn": _("Polygon taken over into the filter; the proposals are filtered."),
+            "draw": _draw_texts(),
             "statuses": {value: str(label) for value, label in Proposal.Status.choices},
         },
         tiles=_vector_tiles(),
     ).add_to(m)
     return render_map(m)
+
+
+def _draw_texts() -> dict[str, Any]:
+    """Leaflet.draw's texts (its `L.drawLocal` tree) for the tools the workspace offers."""
+    cancel = {"title": _("Cancel drawing"), "text": _("Cancel")}
+    return {
+        "draw": {
+            "toolbar": {
+                "actions": cancel,
+                "finish": {"title": _("Finish drawing"), "text": _("Finish")},
+                "undo": {"title": _("Delete the last point"), "text": _("Delete last point")},
+                "buttons": {
+                    "polygon": _("Draw a polygon to filter by area"),
+                    "rectangle": _("Draw a rectangle to filter by area"),
+                },
+            },
+            "handlers": {
+                "polygon": {
+                    "tooltip": {
+                        "start": _("Click to start the area."),
+                        "cont": _("Click to add a corner."),
+                        "end": _("Click the first point to close the area."),
+                    }
+                },
+                "polyline": {
+                    "error": _("The edges of the area must not cross."),
+                    "tooltip": {
+                        "start": _("Click to start the area."),
+                        "cont": _("Click to add a corner."),
+                        "end": _("Click the first point to close the area."),
+                    },
+                },
+                "rectangle": {"tooltip": {"start": _("Click and drag to draw a rectangle.")}},
+                "simpleshape": {"tooltip": {"end": _("Release the mouse to finish.")}},
+            },
+        },
+        "edit": {
+            "toolbar": {
+                "actions": {
+                    "save": {"title": _("Save the changes"), "text": _("Save")},
+                    "cancel": cancel,
+                    "clearAll": {"title": _("Delete the area"), "text": _("Delete all")},
+                },
+                "buttons": {
+                    "edit": _("Edit the area"),
+                    "editDisabled": _("No area to edit"),
+                    "remove": _("Delete the area (the filter is lifted)"),
+                    "removeDisabled": _("No area to delete"),
+                },
+            },
+            "handlers": {
+                "remove": {"tooltip": {"text": _("Click the area to delete it.")}},
+            },
+        },
+    }
 
 
 def _vector_tiles() -> dict[str, Any]:
@@ -216,25 +266,74 @@ def choropleth_map(table: DistrictTable, *, per_1000: bool) -> tuple[RenderedMap
     return render_map(m), legend
 
 
-def heat_map(cells: list[HeatCell], *, label: str) -> RenderedMap:
+# Sequential blues, light to dark (each class differs in lightness, so also in greyscale).
+GRID_COLOURS = ["#c6dbef", "#6baed6", "#2171b5", "#08519c", "#08306b"]
+METRES_PER_DEGREE = 111_320.0
+
+
+def heat_map(
+    cells: list[HeatCell], *, label: str, cell_m: int = 50
+) -> tuple[RenderedMap, list[dict[str, Any]]]:
+    """The density grid as squares of `cell_m` metres shaded in five classes; map and legend.
+
+    Squares rather than blurred heat: each shows one cell's sum, and the legend says how much.
+    """
     bounds = None
     if cells:
         lats = [c.lat for c in cells]
         lons = [c.lon for c in cells]
         bounds = (min(lons), min(lats), max(lons), max(lats))
     m = _workspace_map(label=label, zoom_start=14, bounds=bounds)
-    if cells:
-        top = max(c.weight for c in cells)
-        WorkspaceHeatMap(
-            [[c.lat, c.lon, c.weight / top] for c in cells],
-            name="heat",
+    breaks = _equal_breaks([float(c.weight) for c in cells], len(GRID_COLOURS))
+    features = []
+    for c in cells:
+        # The cell around its grid node (ST_SnapToGrid in EPSG:25832), near enough in degrees.
+        dlat = cell_m / 2 / METRES_PER_DEGREE
+        dlon = dlat / max(math.cos(math.radians(c.lat)), 0.01)
+        colour = GRID_COLOURS[_class_of(float(c.weight), breaks)]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [c.lon - dlon, c.lat - dlat],
+                            [c.lon + dlon, c.lat - dlat],
+                            [c.lon + dlon, c.lat + dlat],
+                            [c.lon - dlon, c.lat + dlat],
+                            [c.lon - dlon, c.lat - dlat],
+                        ]
+                    ],
+                },
+                "properties": {
+                    "weight": c.weight,
+                    "style": {
+                        "color": "#ffffff",
+                        "weight": 1,
+                        "fillColor": colour,
+                        "fillOpacity": 0.85,
+                    },
+                },
+            }
+        )
+    if features:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features},
+            name="grid",
             control=False,
-            radius=30,
-            blur=20,
-            min_opacity=0.35,
-            max_zoom=settings.MAP_TILE_MAX_ZOOM,
+            # The sum as a plain-text tooltip (folium's GeoJsonTooltip adds an inline <style>
+            # that the CSP refuses).
+            on_each_feature=JsCode(
+                "function (feature, layer) {"
+                " layer.bindTooltip(String(feature.properties.weight)); }"
+            ),
         ).add_to(m)
-    return render_map(m)
+    legend = [
+        {"colour": colour, "low": low, "high": high}
+        for colour, (low, high) in zip(GRID_COLOURS, _pairs(breaks), strict=True)
+    ]
+    return render_map(m), legend
 
 
 def _outline(geometry: Any) -> folium.GeoJson:

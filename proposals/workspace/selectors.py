@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.types import Person
 from geo import analysis
 from geo.models import Area
 from locations.models import Site
-from proposals.models import Comment, Proposal, Report
+from proposals.models import Comment, PaperTallyCount, Proposal, Report
 from proposals.selectors import proposals_visible_to, with_counts
 
 # The workspace map gets at most this many proposals as GeoJSON; above it, vector tiles.
@@ -65,9 +65,18 @@ def for_table(proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # Paper votes of the current tallies (a corrected tally counts once, in its latest version):
+    # the table shows online, paper and total as the results do.
+    paper = (
+        PaperTallyCount.objects.filter(proposal=OuterRef("pk"), tally__superseded_by__isnull=True)
+        .values("proposal")
+        .annotate(n=Sum("votes"))
+        .values("n")
+    )
     return with_counts(proposals.select_related("project", "category")).annotate(
         district_name=Subquery(district.values("name")[:1]),
         open_reports=Coalesce(Subquery(open_reports), Value(0), output_field=IntegerField()),
+        paper_count=Coalesce(Subquery(paper), Value(0), output_field=IntegerField()),
     )
 
 
@@ -100,3 +109,21 @@ def moderation_queue() -> dict[str, Any]:
         "hidden_proposals": hidden_proposals,
         "hidden_comments": hidden_comments,
     }
+
+
+MERGE_RADIUS_M = 300
+MERGE_CANDIDATES = 8
+
+
+def merge_candidates(proposal: Proposal) -> list[Proposal]:
+    """Proposals of the same project near this one, nearest first: what it may duplicate.
+
+    Merged-away proposals are left out (they point elsewhere already); `distance_m` is the
+    distance in metres on EPSG:25832.
+    """
+    others = Proposal.objects.filter(project_id=proposal.project_id, merged_into__isnull=True)
+    return list(
+        analysis.within_distance(
+            others.exclude(pk=proposal.pk), proposal.location, MERGE_RADIUS_M
+        ).select_related("category")[:MERGE_CANDIDATES]
+    )

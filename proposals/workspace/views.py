@@ -54,7 +54,13 @@ from proposals.workspace.forms import (
     TransitionForm,
     WorkspaceFilterForm,
 )
-from proposals.workspace.selectors import for_table, moderation_queue, workspace_proposals
+from proposals.workspace.history import describe
+from proposals.workspace.selectors import (
+    for_table,
+    merge_candidates,
+    moderation_queue,
+    workspace_proposals,
+)
 
 ROWS_PER_PAGE = 100
 FILTER_KEYS = (
@@ -126,7 +132,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "workspace/home.html",
-        {"form": form, "page": page, "map": rendered, "query": query, "spatial": bool(place)},
+        {
+            "form": form,
+            "page": page,
+            "map": rendered,
+            "query": query,
+            "spatial": bool(place),
+            "where_used": bool(place or filters.get("area")),
+        },
         status=status,
     )
 
@@ -145,13 +158,17 @@ def _review_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
         "reports": proposal.reports.filter(resolved_at__isnull=True).select_related("reporter"),
         "related": proposal.related.all(),
         "merged_from": proposal.merged_from.all(),
-        "history": AuditEntry.objects.filter(
-            object_type="proposals.proposal", object_id=str(proposal.pk)
-        ).select_related("actor")[:50],
+        "history": [
+            (entry, describe(entry.action, entry.before, entry.after, entry.reason))
+            for entry in AuditEntry.objects.filter(
+                object_type="proposals.proposal", object_id=str(proposal.pk)
+            ).select_related("actor")[:50]
+        ],
         "transition_form": forms.get("transition_form")
         or TransitionForm(allowed=allowed, initial={"office": proposal.project.office}),
         "moderation_form": forms.get("moderation_form") or ModerationForm(),
         "merge_form": forms.get("merge_form") or MergeForm(),
+        "merge_candidates": [] if proposal.merged_into_id else merge_candidates(proposal),
         "link_form": forms.get("link_form") or LinkForm(),
         "allowed": allowed,
         "map": maps.proposals_map(
@@ -351,9 +368,11 @@ def analysis_page(request: HttpRequest) -> HttpResponse:
     choropleth, legend = maps.choropleth_map(table, per_1000=per_1000)
     heat_of = "votes" if request.GET.get("heat") == "votes" else "proposals"
     cells = analysis.heat_cells(proposals, weight="vote_count" if heat_of == "votes" else None)
-    heat = maps.heat_map(
+    heat, heat_legend = maps.heat_map(
         cells,
-        label=_("Density of votes") if heat_of == "votes" else _("Density of proposals"),
+        label=_("Map of the density of votes")
+        if heat_of == "votes"
+        else _("Map of the density of proposals"),
     )
     dup_form = DuplicateForm(request.GET or None, initial={"distance": 50, "similarity": 0.4})
     pairs: list[analysis.DuplicatePair] = []
@@ -379,6 +398,7 @@ def analysis_page(request: HttpRequest) -> HttpResponse:
             "legend": legend,
             "per_1000": per_1000,
             "heat": heat,
+            "heat_legend": heat_legend,
             "heat_of": heat_of,
             "cells": cells,
             "dup_form": dup_form,

@@ -8,9 +8,22 @@
   "use strict";
 
   var COLOR = /^#[0-9a-fA-F]{6}$/;
+  // Counts in the page's language ("1.234" on German pages), not the browser's.
+  var NUMBERS = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  function number(value) {
+    return NUMBERS.format(value);
+  }
 
   var sameOrigin = window.MmkCommon.sameOrigin;
   var element = window.MmkCommon.element;
+
+  /* A proposal's page in the page's language: the API answers in the browser's language, so
+   * its `url` may point to another one; the page's own template (`{id}`) wins when it has one. */
+  function pageLink(template, props) {
+    var id = parseInt(props.id, 10);
+    if (template && id > 0) return template.replace("{id}", String(id));
+    return props.url || "";
+  }
 
   function popupContent(props, labels) {
     var href = props.url || "";
@@ -19,12 +32,12 @@
     var counts = element("p", "pin-popup__counts");
     // The API sends no vote count (null) while a project's results are not public.
     if (typeof props.vote_count === "number") {
-      counts.appendChild(element("span", null, labels.votes + ": " + props.vote_count));
+      counts.appendChild(element("span", null, labels.votes + ": " + number(props.vote_count)));
     }
     // Vector tiles carry no comment count: say nothing rather than a wrong zero.
     if (typeof props.comment_count === "number") {
       if (counts.childNodes.length) counts.appendChild(document.createTextNode(" · "));
-      counts.appendChild(element("span", null, labels.comments + ": " + props.comment_count));
+      counts.appendChild(element("span", null, labels.comments + ": " + number(props.comment_count)));
     }
     if (counts.childNodes.length) lines.push(counts);
     if (sameOrigin(href)) {
@@ -42,16 +55,85 @@
     return L.divIcon({ className: "pin-icon", html: dot, iconSize: [22, 22], iconAnchor: [11, 11] });
   }
 
-  function toMarker(feature, labels) {
+  function toMarker(feature, labels, link) {
     var geometry = feature.geometry;
     if (!geometry || geometry.type !== "Point") return null;
     var props = feature.properties || {};
+    if (props.id === undefined && feature.id !== undefined) props.id = feature.id;
     var c = geometry.coordinates;
     var marker = L.marker([c[1], c[0]], { icon: pinIcon(props), title: String(props.title || "") });
+    marker.proposalId = String(parseInt(props.id, 10));
     marker.bindPopup(function () {
-      return popupContent(props, labels);
+      var shown = {};
+      Object.keys(props).forEach(function (key) { shown[key] = props[key]; });
+      shown.url = pageLink(link, props);
+      return popupContent(shown, labels);
     });
     return marker;
+  }
+
+  /* Clusters in the site's palette: a dark brand-coloured disc with a white count, three sizes. */
+  function clusterIcon(cluster) {
+    var count = cluster.getChildCount();
+    var size = count < 10 ? "small" : count < 100 ? "medium" : "large";
+    var px = { small: 34, medium: 40, large: 48 }[size];
+    var label = element("span", "pin-cluster__count", count);
+    return L.divIcon({
+      html: label,
+      className: "pin-cluster pin-cluster--" + size,
+      iconSize: L.point(px, px)
+    });
+  }
+
+  /* The list beside the map and the markers point at each other: hovering or focusing an entry
+   * lights up its pin (or the cluster holding it); opening a pin lights up and reveals its entry;
+   * "Show on the map" zooms to the pin and opens it. */
+  function linkList(map, group, markers, labels) {
+    var byId = {};
+    markers.forEach(function (m) { byId[m.proposalId] = m; });
+    var items = document.querySelectorAll("[data-proposal]");
+    var lit = null;
+
+    function iconOf(marker) {
+      var shown = group.getVisibleParent(marker);
+      return shown && shown._icon ? shown._icon : null;
+    }
+    function light(marker, on) {
+      var icon = marker && iconOf(marker);
+      if (icon) icon.classList.toggle("is-highlighted", on);
+    }
+
+    Array.prototype.forEach.call(items, function (item) {
+      var marker = byId[item.getAttribute("data-proposal")];
+      if (!marker) return;
+      item.addEventListener("mouseenter", function () { lit = marker; light(marker, true); });
+      item.addEventListener("mouseleave", function () { light(marker, false); });
+      item.addEventListener("focusin", function () { lit = marker; light(marker, true); });
+      item.addEventListener("focusout", function () { light(marker, false); });
+      if (!item.querySelector(".proposal-item__locate")) {
+        var button = element("button", "proposal-item__locate", labels.show_on_map || "Map");
+        button.type = "button";
+        button.addEventListener("click", function () {
+          document.dispatchEvent(new CustomEvent("mmk:show-map"));
+          group.zoomToShowLayer(marker, function () { marker.openPopup(); });
+        });
+        item.appendChild(button);
+      }
+      marker.on("popupopen", function () {
+        Array.prototype.forEach.call(items, function (other) { other.classList.remove("is-selected"); });
+        item.classList.add("is-selected");
+        var list = item.closest(".project-stage__list");
+        // Reveal the entry inside the list's own scroll box, not by scrolling the page.
+        if (list && item.offsetParent && list.scrollHeight > list.clientHeight) {
+          list.scrollTop = item.offsetTop - list.offsetTop - 8;
+        }
+      });
+      marker.on("popupclose", function () { item.classList.remove("is-selected"); });
+      marker.on("mouseover", function () { item.classList.add("is-hovered"); });
+      marker.on("mouseout", function () { item.classList.remove("is-hovered"); });
+    });
+    // Clusters are redrawn on zoom: light the pin of the hovered entry again.
+    map.on("zoomend", function () { if (lit) light(lit, false); });
   }
 
   function setStatus(node, text) {
@@ -78,8 +160,14 @@
     var labels = options.labels || {};
     var status = options.statusElement;
     var tiles = options.tiles;
-    var group = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
+    var group = L.markerClusterGroup({
+      chunkedLoading: true,
+      showCoverageOnHover: false,
+      iconCreateFunction: clusterIcon
+    });
     map.addLayer(group);
+    var link = tiles ? tiles.proposalUrl : null;
+    var all = [];
     var count = 0;
     var first = true;
     setStatus(status, labels.loading);
@@ -106,7 +194,7 @@
             // Too many for markers: no further pages, the tiles show them all.
             map.removeLayer(group);
             addTiles(map, tiles, target, labels);
-            setStatus(status, String(labels.loaded_tiles).replace("%(count)s", String(matched)));
+            setStatus(status, String(labels.loaded_tiles).replace("%(count)s", number(matched)));
             map.getContainer().setAttribute("data-pins-mode", "tiles");
             map.getContainer().setAttribute("data-pins-loaded", String(matched));
             return;
@@ -114,10 +202,11 @@
           first = false;
           var markers = [];
           (data.features || []).forEach(function (feature) {
-            var marker = toMarker(feature, labels);
+            var marker = toMarker(feature, labels, link);
             if (marker) markers.push(marker);
           });
           group.addLayers(markers);
+          all = all.concat(markers);
           count += markers.length;
           var next = (data.links || []).filter(function (link) {
             return link.rel === "next";
@@ -126,7 +215,8 @@
             fetchPage(next.href);
           } else {
             var done = count === 0 ? labels.loaded_none : count === 1 ? labels.loaded_one : labels.loaded;
-            setStatus(status, String(done).replace("%(count)s", String(count)));
+            setStatus(status, String(done).replace("%(count)s", number(count)));
+            linkList(map, group, all, labels);
             map.getContainer().setAttribute("data-pins-mode", "markers");
             map.getContainer().setAttribute("data-pins-loaded", String(count));
           }

@@ -1,8 +1,10 @@
 /* Mitmachkarte: choose the place of a new proposal by clicking the map.
  *
  * Progressive enhancement of an ordinary form: the click only fills its longitude/latitude
- * fields (and clears the list of places), then moves the focus to the title. A click outside
- * the project's area is explained on the spot; the server checks again and has the last word.
+ * fields (and clears the list of places) and sets a pin that can be dragged elsewhere. The map
+ * and the pin stay in view (on a phone a jump to the form would hide where the pin landed); a
+ * button on the map then leads on to the form. A click outside the project's area is explained
+ * on the spot; the server checks again and has the last word.
  */
 (function () {
   "use strict";
@@ -65,13 +67,71 @@
       status.classList.toggle("map-status--error", Boolean(isError));
     }
 
+    var chosen = null; // the last place inside the area, where a pin dragged outside returns
+    var next = null; // the map's "continue to the form" control
+
     function show(latlng) {
+      chosen = latlng;
       if (marker) {
         marker.setLatLng(latlng);
       } else {
-        marker = L.marker(latlng, { title: labels.marker, alt: labels.marker, keyboard: false });
+        marker = L.marker(latlng, {
+          title: labels.marker, alt: labels.marker, keyboard: false, draggable: true
+        });
+        marker.on("dragend", function () {
+          var moved = marker.getLatLng();
+          if (!covers(options.perimeter, moved.lng, moved.lat)) {
+            marker.setLatLng(chosen);
+            explainOutside(moved);
+            return;
+          }
+          choose(moved);
+        });
         marker.addTo(map);
       }
+    }
+
+    function goToForm() {
+      if (!title) {
+        form.scrollIntoView({ block: "start" });
+        return;
+      }
+      title.scrollIntoView({ block: "center" });
+      title.focus({ preventScroll: true });
+    }
+
+    /* A small panel at the foot of the map: the pin can be moved; then on to the form. */
+    function offerNext() {
+      if (next) return;
+      next = L.control({ position: "bottomleft" });
+      next.onAdd = function () {
+        var box = L.DomUtil.create("div", "place-next");
+        L.DomEvent.disableClickPropagation(box);
+        var text = document.createElement("p");
+        text.className = "place-next__text";
+        text.textContent = labels.move || "";
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "place-next__button";
+        button.textContent = labels.next || "";
+        button.addEventListener("click", goToForm);
+        box.appendChild(text);
+        box.appendChild(button);
+        return box;
+      };
+      next.addTo(map);
+    }
+
+    function choose(latlng) {
+      var x = latlng.lng;
+      var y = latlng.lat;
+      lon.value = format(x);
+      lat.value = format(y);
+      if (place) place.value = "";
+      show(latlng);
+      say(fill(labels.chosen, { lat: format(y), lon: format(x) }), false);
+      form.classList.add("has-place");
+      offerNext();
     }
 
     function explainOutside(latlng) {
@@ -90,13 +150,7 @@
         return;
       }
       map.closePopup();
-      lon.value = format(x);
-      lat.value = format(y);
-      if (place) place.value = "";
-      show(event.latlng);
-      say(fill(labels.chosen, { lat: format(y), lon: format(x) }), false);
-      form.classList.add("has-place");
-      if (title) title.focus();
+      choose(event.latlng);
     });
 
     if (place) {

@@ -15,13 +15,16 @@
     implemented: "#1565c0"
   };
 
+  // Counts in the page's language, like the tables' numbers.
+  var NUMBERS = new Intl.NumberFormat(document.documentElement.lang || undefined);
+
   var sameOrigin = window.MmkCommon.sameOrigin;
   var element = window.MmkCommon.element;
 
   function popup(props, labels) {
     return window.MmkCommon.popup("ws-popup", props.title, props.review_url, [
       element("p", null, (labels.statuses && labels.statuses[props.status]) || props.status),
-      element("p", null, labels.votes + ": " + (props.vote_count || 0))
+      element("p", null, labels.votes + ": " + NUMBERS.format(props.vote_count || 0))
     ]);
   }
 
@@ -31,9 +34,31 @@
     return "POLYGON((" + ring.join(", ") + "))";
   }
 
+  /* Leaflet.draw's texts in the page's language: `strings` mirrors L.drawLocal's tree. */
+  function localise(target, strings) {
+    Object.keys(strings || {}).forEach(function (key) {
+      var value = strings[key];
+      if (value && typeof value === "object") {
+        if (!target[key] || typeof target[key] !== "object") target[key] = {};
+        localise(target[key], value);
+      } else if (typeof value === "string") {
+        target[key] = value;
+      }
+    });
+  }
+
+  /* The filter applies as soon as a polygon is drawn or deleted: no "Filter" press needed. */
+  function apply(field) {
+    var form = field.form;
+    if (!form) return;
+    if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
+  }
+
   function enableDrawing(map, options) {
     var field = options.polygonField && document.getElementById(options.polygonField);
     if (!field || !L.Control || !L.Control.Draw) return;
+    if (L.drawLocal && options.labels && options.labels.draw) localise(L.drawLocal, options.labels.draw);
     var drawn = new L.FeatureGroup().addTo(map);
     map.addControl(new L.Control.Draw({
       edit: { featureGroup: drawn, edit: false, remove: true },
@@ -47,6 +72,12 @@
       field.value = toWkt(latlngs);
       field.dispatchEvent(new Event("change"));
       if (options.statusElement) options.statusElement.textContent = options.labels.drawn;
+      apply(field);
+    });
+    map.on(L.Draw.Event.DELETED, function () {
+      if (!field.value) return;
+      field.value = "";
+      apply(field);
     });
   }
 
@@ -87,7 +118,7 @@
           addTiles(map, options.tiles, target, labels);
           container.setAttribute("data-mode", "tiles");
           container.setAttribute("data-loaded", String(matched));
-          if (status) status.textContent = labels.loaded.replace("%(count)s", matched);
+          if (status) status.textContent = labels.loaded.replace("%(count)s", NUMBERS.format(matched));
           return;
         }
         var layer = L.featureGroup();
@@ -107,7 +138,7 @@
         });
         layer.addTo(map);
         container.setAttribute("data-loaded", String(layer.getLayers().length));
-        if (status) status.textContent = labels.loaded.replace("%(count)s", layer.getLayers().length);
+        if (status) status.textContent = labels.loaded.replace("%(count)s", NUMBERS.format(layer.getLayers().length));
       })
       .catch(function () {
         container.setAttribute("data-loaded", "error");

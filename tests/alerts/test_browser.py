@@ -75,6 +75,8 @@ def test_follow_an_area_then_a_pin_there_brings_the_email(visit: Any) -> None:
     pin.goto(p.url(project.get_absolute_url()))
     pin.wait_for_selector(".mmk-map[data-pins-loaded]")
     p.click_map_at(INSIDE.x, INSIDE.y)
+    # The pin stays in view until the person goes on to the form (tests/e2e/test_participation).
+    pin.get_by_role("button", name="Weiter: Idee beschreiben").click()
     pin.keyboard.type("Sitzbänke im Schatten")
     pin.get_by_role("button", name="Vorschlag einreichen").click()
     pin.wait_for_load_state()

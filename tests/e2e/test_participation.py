@@ -81,10 +81,13 @@ def test_register_confirm_sign_in_pin_comment_vote_withdraw(visit: Any) -> None:
         page.locator("main form button[type=submit]").click()
         page.wait_for_load_state()
 
-    # Place a pin: click the map inside the area; the form gets the place and the focus.
+    # Place a pin: click the map inside the area; the form gets the place, the map stays in
+    # view, and the map's "continue" button leads on to the form's title.
     page.goto(v.url(project.get_absolute_url()))
     page.wait_for_selector(".mmk-map[data-pins-loaded]")
     v.click_map_at(INSIDE.x, INSIDE.y)
+    assert page.evaluate("document.activeElement.id") != "id_title"
+    page.get_by_role("button", name="Weiter: Idee beschreiben").click()
     assert page.evaluate("document.activeElement.id") == "id_title"
     lon = float(page.input_value("#id_lon"))
     lat = float(page.input_value("#id_lat"))
@@ -245,6 +248,7 @@ def test_phone_sized_screen_places_a_pin_without_sideways_scrolling(visit: Any) 
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.locator(".mmk-map--project").scroll_into_view_if_needed()
     v.click_map_at(INSIDE.x, INSIDE.y)
+    page.get_by_role("button", name="Weiter: Idee beschreiben").tap()
     assert page.evaluate("document.activeElement.id") == "id_title"
     page.keyboard.type("Bank am Brunnen")
     shot(page, "phone-pin-form")

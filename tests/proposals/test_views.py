@@ -11,20 +11,27 @@ from django.urls import reverse
 from django.utils import timezone
 
 from proposals.models import Project, Proposal
+from proposals.review import proposal_transition
 from tests.factories import (
     CategoryFactory,
     CommentFactory,
     ProjectFactory,
     ProposalFactory,
     SiteFactory,
+    UserFactory,
     VoteFactory,
+    planner,
 )
 from tests.html_hosts import referenced_hosts
 
 pytestmark = pytest.mark.django_db
 
 TILE_HOST = "tiles.example.test"
-LIST_TITLE = re.compile(r'class="proposal-item__title"><a href="[^"]+">([^<]+)</a>')
+# A title may follow its category's colour swatch.
+LIST_TITLE = re.compile(
+    r'class="proposal-item__title">(?:<span class="swatch"[^>]*></span>)?'
+    r'<a href="[^"]+">([^<]+)</a>'
+)
 
 
 @pytest.fixture(autouse=True)
@@ -183,7 +190,7 @@ def test_unknown_filter_values_are_a_clear_client_error(client: Any, project: An
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert set(errors) == {"category", "sort"}
-    assert '<ul class="field__errors" id="id_category_error">' in response.content.decode()
+    assert '<ul class="field__errors" id="filter_category_error">' in response.content.decode()
 
 
 def test_draft_projects_are_not_found_except_by_planners(
@@ -489,3 +496,48 @@ def test_every_form_field_describes_itself_by_ids_that_exist(
         html = response.content.decode()
         assert "aria-describedby" in html, name
         assert described_by_ids_missing(html) == set(), name
+
+
+def test_my_participation_lists_own_proposals_comments_votes_and_responses(
+    client: Any, django_assert_num_queries: Any
+) -> None:
+    me = UserFactory(username="ich")
+    voting = ProjectFactory(voting=True, title="Lokale Logistik")
+    mine = ProposalFactory(author=me, title="Mein Bänkchen")
+    proposal_transition(
+        actor=planner(),
+        proposal=mine,
+        to_status=Proposal.Status.UNDER_REVIEW,
+        response_text="Wir prüfen den Standort.",
+        office="Referat Stadtentwicklung",
+    )
+    ProposalFactory(title="Fremde Idee")
+    CommentFactory(author=me, proposal=ProposalFactory(title="Kommentierte Idee"), body="Gern!")
+    CommentFactory(body="Nicht von mir")
+    VoteFactory(user=me, proposal=ProposalFactory(project=voting, title="Ausprobierbox"))
+    client.force_login(me)
+
+    # session, user; proposals, their responses, comments, votes; the menu's groups (roles)
+    with django_assert_num_queries(7):
+        response = client.get(reverse("proposals:my-participation"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    for shown in [
+        "Mein Bänkchen",
+        "In Prüfung",
+        "Wir prüfen den Standort.",
+        "Referat Stadtentwicklung",
+        "Kommentierte Idee",
+        "Gern!",
+        "Ausprobierbox",
+    ]:
+        assert shown in page, shown
+    assert "Fremde Idee" not in page and "Nicht von mir" not in page
+    # The navigation's "My account" leads here.
+    assert f'href="{reverse("proposals:my-participation")}">Mein Konto' in page
+
+
+def test_my_participation_asks_to_sign_in(client: Any) -> None:
+    response = client.get(reverse("proposals:my-participation"))
+    assert response.status_code == 302
+    assert "/konto/login/" in response["Location"]

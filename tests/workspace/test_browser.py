@@ -111,7 +111,11 @@ def test_planner_reviews_in_the_browser(
 
         # The analysis page: choropleth and heat map render without errors.
         page.goto(live_server.url + "/planung/analyse/?heat=votes", wait_until="load")
-        page.wait_for_selector("canvas.leaflet-heatmap-layer", timeout=15_000)
+        # The density grid: shaded squares with a legend of its classes.
+        page.wait_for_selector("#heat-legend-heading", timeout=15_000)
+        heat_map = page.locator(".mmk-map--workspace").nth(1)
+        heat_map.locator("path.leaflet-interactive").first.wait_for(timeout=15_000)
+        assert page.locator(".ws-legend").nth(1).locator("li").count() == 5
         district_shapes = page.locator("path.leaflet-interactive").count()
         district_row = page.inner_text("tr[data-district='innenstadt']")
         page.screenshot(path=str(ANALYSIS_SCREENSHOT), full_page=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -179,7 +180,10 @@ def test_review_form_changes_status_and_refuses_bad_steps(client: Any, planner_u
     proposal.refresh_from_db()
     assert proposal.status == "under_review"
     page = client.get(f"/planung/vorschlaege/{proposal.pk}/").content.decode()
-    assert "Wir prüfen." in page and "Stadtplanung" in page and "proposal.transition" in page
+    assert "Wir prüfen." in page and "Stadtplanung" in page
+    # The history tells it as a sentence, not as the audit log's code and dictionaries.
+    assert "Stand von „Eingereicht“ auf „In Prüfung“ geändert; Antwort von Stadtplanung" in page
+    assert "proposal.transition" not in page and "{&#x27;status&#x27;" not in page
 
 
 def test_analysis_page_shows_the_district_table(client: Any, planner_user: Any) -> None:
@@ -197,3 +201,60 @@ def test_analysis_page_shows_the_district_table(client: Any, planner_user: Any) 
     districts = client.get("/api/workspace/districts/").json()
     props = districts["features"][0]["properties"]
     assert (props["proposals"], props["per_1000"], props["population"]) == (2, 0.5, 4000)
+
+
+def test_table_shows_votes_online_on_paper_and_in_total(client: Any, planner_user: Any) -> None:
+    from django.utils import timezone
+
+    from proposals.services import tally_record, vote_cast
+
+    project = ProjectFactory(voting=True)
+    option = ProposalFactory(project=project, title="Ausprobierbox")
+    for _ in range(3):
+        vote_cast(user=UserFactory(), proposal=option)
+    tally_record(
+        actor=planner_user,
+        project=project,
+        event_name="Lautern blüht auf",
+        event_date=timezone.localdate(),
+        ballots=21,
+        counted_by="Team",
+        counts={option.pk: 21},
+    )
+    client.force_login(planner_user)
+    page = client.get("/planung/").content.decode()
+    assert "Stimmen online" in page and "Stimmen auf Papier" in page
+    row = page[page.index(f'data-proposal="{option.pk}"') :].split("</tr>")[0]
+    cells = [c.split("</td>")[0] for c in row.split('<td class="num">')[1:]]
+    assert cells[:3] == ["3", "21", "<strong>24</strong>"], cells
+
+
+def test_merge_chooses_among_nearby_candidates(client: Any, planner_user: Any) -> None:
+    from django.contrib.gis.geos import Point
+
+    project = ProjectFactory()
+    here = ProposalFactory(
+        project=project, title="Bank", location=Point(7.7689, 49.4447, srid=4326)
+    )
+    near = ProposalFactory(
+        project=project, title="Sitzbank", location=Point(7.7692, 49.4447, srid=4326)
+    )
+    nearer = ProposalFactory(
+        project=project, title="Bänke", location=Point(7.76895, 49.4447, srid=4326)
+    )
+    ProposalFactory(project=project, title="Weit weg", location=Point(7.745, 49.435, srid=4326))
+    ProposalFactory(title="Anderes Projekt", location=Point(7.7689, 49.4447, srid=4326))
+    client.force_login(planner_user)
+
+    page = client.get(f"/planung/vorschlaege/{here.pk}/").content.decode()
+    radios = re.findall(r'name="target" value="(\d+)"', page)
+    assert radios == [str(nearer.pk), str(near.pk)]
+    assert "Weit weg" not in page.split("merge-heading")[1].split("</section>")[0]
+    assert "4 m entfernt" in page and "22 m entfernt" in page
+
+    response = client.post(
+        f"/planung/vorschlaege/{here.pk}/zusammenfuehren/", {"target": near.pk, "reason": ""}
+    )
+    assert response.status_code == 302
+    here.refresh_from_db()
+    assert here.merged_into_id == near.pk
