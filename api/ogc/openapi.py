@@ -307,7 +307,8 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "type": {"type": "string", "enum": ["Feature"]},
                 "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
-                "geometry": _ref("schemas", "geometryGeoJSON"),
+                # Null with skipGeometry=true.
+                "geometry": {"allOf": [_ref("schemas", "geometryGeoJSON")], "nullable": True},
                 "properties": {"type": "object", "nullable": True},
                 "links": links,
             },
