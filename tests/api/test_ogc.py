@@ -144,13 +144,16 @@ def test_collections_describe_extent_crs_and_items(client, west, east, hidden_on
     document = response.json()
     assert one_link(document, "self", "application/json")
     by_id = {c["id"]: c for c in document["collections"]}
-    assert set(by_id) == {"sites", "proposals", "districts"}
+    assert set(by_id) == {"sites", "proposals", "districts", "survey-cells"}
     for collection in by_id.values():
         assert collection["itemType"] == "feature"
         assert collection["crs"][0] == CRS84
         assert set(collection["crs"]) == {CRS84, EPSG_4326, EPSG_25832}
         assert collection["storageCrs"] == CRS84
-        assert collection["extent"]["spatial"]["crs"] == CRS84
+        if collection["id"] == "survey-cells":
+            assert "extent" not in collection  # no survey here, so no cells and no extent
+        else:
+            assert collection["extent"]["spatial"]["crs"] == CRS84
         items = one_link(collection, "items", "application/geo+json")
         assert items.startswith(f"http://testserver/ogc/collections/{collection['id']}/items")
         assert one_link(collection, "items", "text/html")
@@ -492,8 +495,9 @@ def test_items_query_count_is_constant(client, project, count, django_assert_num
         client.get("/ogc/collections/sites/items")
     with django_assert_num_queries(2):
         client.get(f"{ITEMS}/{proposals[0].pk}")
-    # sites, districts: one aggregate each; proposals: the projects, then the aggregate.
-    with django_assert_num_queries(4):
+    # sites, districts: one aggregate each; proposals: the projects, then the aggregate;
+    # survey-cells: the surveys (no aggregate when no survey's results are public).
+    with django_assert_num_queries(5):
         client.get("/ogc/collections")
 
 

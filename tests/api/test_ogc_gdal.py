@@ -78,8 +78,8 @@ def data() -> dict[str, object]:
 def test_ogrinfo_lists_collections_and_counts_features(live_server, data):  # type: ignore[no-untyped-def]
     url = f"OAPIF:{live_server.url}/ogc/"
     listing = gdal("ogrinfo", "-ro", url).stdout
-    layers = set(re.findall(r"^\d+: (\w+)", listing, re.M))
-    assert layers == {"sites", "proposals", "districts"}
+    layers = set(re.findall(r"^\d+: ([\w-]+)", listing, re.M))
+    assert layers == {"sites", "proposals", "districts", "survey-cells"}
 
     summary = gdal("ogrinfo", "-ro", "-so", url, "proposals").stdout
     assert re.search(rf"^Feature Count: {PUBLIC}$", summary, re.M), summary
