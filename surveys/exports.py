@@ -3,8 +3,10 @@ map answers as WKT) and the drawn features as GeoJSON or GeoPackage (one layer p
 type) in EPSG:4326 or EPSG:25832. Never the respondent's identity: a response is a number.
 
 GeoJSON comes from PostGIS through geo.geojson; GeoPackage is written by GDAL's ogr2ogr from
-it. (geo.exports' writer serves fixed data sets; when the export registry lands, this module
-registers there.)
+it. Not a data set of geo.exports' registry: that registry's exports are city-wide, scoped by
+`?project=` (one scope lookup, the project's), carry the main layer only in GeoJSON and CSV
+and have X/Y columns only for points; a survey's export is per survey, its CSV has a column
+per question and its GeoJSON holds points, lines and areas together.
 """
 
 from __future__ import annotations

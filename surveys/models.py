@@ -349,3 +349,33 @@ class MapFeature(models.Model):
     @property
     def geometry(self) -> object:
         return self.point or self.line or self.area
+
+
+class PublicCell(models.Model):
+    """A public grid cell of a map question: a database view, read-only.
+
+    The cells of `selectors._CELLS_SQL` for every survey at once, already cut at the
+    survey's minimum (a cell fewer responses touch never appears), so OGC API - Features can
+    page, count and filter them as a queryset. Which surveys' results are public is the
+    `may_view_survey_results` rule's decision, applied in `selectors.public_cells`.
+    The id packs (question, column, row) into one bigint, so a cell keeps its id.
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    survey = models.ForeignKey(
+        Survey, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    count = models.IntegerField(_("responses"))
+    geometry = models.PolygonField(_("cell"), srid=STORAGE_SRID)
+
+    class Meta:
+        managed = False
+        db_table = "surveys_public_cell"
+        verbose_name = _("public grid cell")
+        verbose_name_plural = _("public grid cells")
+
+    def __str__(self) -> str:
+        return f"{self.question_id}#{self.pk}"

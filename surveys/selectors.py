@@ -18,7 +18,7 @@ from django.db.models import Func, QuerySet
 
 from accounts.types import Person
 from geo.crs import METRIC_SRID
-from surveys.models import Choice, MapFeature, Question, Response, Survey
+from surveys.models import Choice, MapFeature, PublicCell, Question, Response, Survey
 
 
 @dataclass(frozen=True)
@@ -313,6 +313,25 @@ def map_features(survey: Survey, *, question: Question | None = None) -> QuerySe
     if question is not None:
         features = features.filter(question=question)
     return features.annotate(geom=_Coalesce("point", "line", "area")).order_by("pk")
+
+
+def public_cells() -> QuerySet[PublicCell]:
+    """The grid cells anyone may see, for GIS clients (OGC API - Features): of published
+    surveys whose results are public now, each cell at or above its survey's minimum, and
+    nothing else (no drawings, no respondents; home locations, too, only as cells)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from surveys.rules import may_view_survey_results
+
+    anyone = AnonymousUser()
+    public = [
+        survey.pk
+        for survey in Survey.objects.filter(
+            is_published=True, project__is_published=True
+        ).select_related("project")
+        if may_view_survey_results(anyone, survey)
+    ]
+    return PublicCell.objects.filter(survey_id__in=public)
 
 
 def response_of(survey: Survey, *, user: Person, browser_key: str | None) -> Response | None:

@@ -12,5 +12,6 @@ urlpatterns = [
     path("planung/umfragen/", views.builder_home, name="builder-home"),
     path("planung/umfragen/<slug:slug>/", views.builder, name="builder"),
     path("planung/umfragen/<slug:slug>/fragen/<int:pk>/", views.question_edit, name="question"),
+    path("planung/umfragen/<slug:slug>/papier/", views.paper_entry, name="paper"),
     path("planung/umfragen/<slug:slug>/ergebnisse/", views.planner_results, name="planner-results"),
 ]

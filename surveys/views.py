@@ -28,6 +28,7 @@ from surveys.selectors import ResultFilter, response_of, survey_results, surveys
 from surveys.services import (
     QUESTION_FIELDS,
     browser_key,
+    paper_response_record,
     question_create,
     question_delete,
     question_update,
@@ -421,3 +422,100 @@ def question_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def planner_results(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey.objects.select_related("project"), slug=slug)
     return _results(request, survey, full=True, template="surveys/workspace/results.html")
+
+
+class PaperEntryForm(forms.Form):
+    """The event of a paper questionnaire, and what a correction replaces and why."""
+
+    event_name = forms.CharField(label=gettext_lazy("Event"), max_length=200)
+    event_date = forms.DateField(
+        label=gettext_lazy("Date of the event"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    supersedes = forms.ModelChoiceField(
+        label=gettext_lazy("Corrects the entry"),
+        queryset=Response.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("(a new questionnaire)"),
+    )
+    correction_reason = forms.CharField(
+        label=gettext_lazy("Reason for the correction"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, survey: Survey, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["supersedes"]
+        field.queryset = _paper_entries(survey).filter(is_current=True)  # type: ignore[attr-defined]
+        field.label_from_instance = lambda r: (  # type: ignore[attr-defined]
+            f"#{r.pk}: {r.event_name}, {r.event_date:%d.%m.%Y}"
+        )
+
+
+def _paper_entries(survey: Survey) -> Any:
+    return (
+        survey.responses.filter(source=Response.Source.PAPER)
+        .select_related("recorded_by")
+        .order_by("event_date", "pk")
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@planner_required
+def paper_entry(request: HttpRequest, slug: str) -> HttpResponse:
+    """Planners enter paper questionnaires with their event, like paper ballots; a correction
+    supersedes an entry (the service keeps the old one and audits the change)."""
+    survey = get_object_or_404(Survey.objects.select_related("project"), slug=slug)
+    refusal = rules.may_record_paper_response.reason(request.user, survey)
+    questions = _questions(survey)
+    places = places_for(survey)
+    form = PaperEntryForm(request.POST or None, survey=survey)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST" and refusal is None:
+        answers, errors = answers_from_post(questions, request.POST, places)
+        values = {**answers}
+        if not form.is_valid() or errors:
+            # The questions' messages too, in the same round: checked, nothing stored.
+            try:
+                clean_answers(
+                    survey, questions, {k: v for k, v in answers.items() if k not in errors}
+                )
+            except ValidationError as exc:
+                errors = {**exc.message_dict, **errors}
+        else:
+            try:
+                entry = paper_response_record(
+                    actor=request.user,
+                    survey=survey,
+                    answers=answers,
+                    **form.cleaned_data,
+                )
+            except ValidationError as exc:
+                errors = {k: v for k, v in exc.message_dict.items() if k.startswith("q")}
+                for key, messages_ in exc.message_dict.items():
+                    if key in form.fields:
+                        for message in messages_:
+                            form.add_error(key, message)
+                    elif key not in errors:
+                        form.add_error(None, messages_)
+            else:
+                messages.success(
+                    request, _("Paper questionnaire #%(id)s is entered.") % {"id": entry.pk}
+                )
+                return redirect("surveys:paper", slug=survey.slug)
+    entries = list(_paper_entries(survey))
+    context = {
+        "survey": survey,
+        "form": form,
+        "questions": [_question_context(q, values, errors) for q in questions],
+        "errors": errors,
+        "refusal": refusal,
+        "places": places,
+        "entries": entries,
+        "current": sum(1 for e in entries if e.is_current),
+        "map_config": _map_config(survey),
+    }
+    invalid = request.method == "POST" and (errors or form.errors)
+    return render(request, "surveys/workspace/paper.html", context, status=400 if invalid else 200)

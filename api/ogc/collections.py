@@ -19,6 +19,7 @@ from geo.models import Area
 from locations.models import Site
 from proposals import features
 from proposals.features import public_proposal_rows
+from surveys.selectors import public_cells
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,31 @@ COLLECTIONS: dict[str, Collection] = {
             ),
             property_types={"name": _STRING, "slug": _STRING, "population": _NULLABLE_INTEGER},
             geometry_format="geometry-multipolygon",
+        ),
+        Collection(
+            id="survey-cells",
+            title=_("Survey map answers"),
+            description=_(
+                "Map answers of surveys whose results are public, aggregated: grid cells with "
+                "the number of responses that drew in them. Cells fewer responses touch than "
+                "the survey's minimum are left out; no drawing or respondent is ever shown."
+            ),
+            rows=public_cells,
+            spec=FeatureSpec(
+                geometry="geometry",
+                properties={
+                    "survey": "survey__slug",
+                    "question": "question__text",
+                    "question_id": "question_id",
+                    "count": "count",
+                },
+            ),
+            property_types={
+                "survey": _STRING,
+                "question": _STRING,
+                "question_id": _INTEGER,
+                "count": _INTEGER,
+            },
         ),
     )
 }

@@ -68,6 +68,7 @@ def test_axe_finds_no_violations_on_survey_results_and_builder(visit: Any) -> No
         "builder list": (planning, "/planung/umfragen/"),
         "builder": (planning, f"/planung/umfragen/{s.slug}/"),
         "planners' results": (planning, f"/planung/umfragen/{s.slug}/ergebnisse/"),
+        "paper questionnaires": (planning, f"/planung/umfragen/{s.slug}/papier/"),
     }
     found: dict[str, list[dict[str, Any]]] = {}
     for name, (v, path) in pages.items():
@@ -82,6 +83,11 @@ def test_axe_finds_no_violations_on_survey_results_and_builder(visit: Any) -> No
     page.get_by_role("button", name="Meine Antworten senden").click()
     page.wait_for_selector(".error-summary")
     found["survey with errors"] = signed_in.axe()
+    paper = planning.page
+    paper.goto(planning.url(f"/planung/umfragen/{s.slug}/papier/"))
+    paper.get_by_role("button", name="Fragebogen eintragen").click()
+    paper.wait_for_selector(".error-summary")
+    found["paper questionnaire with errors"] = planning.axe()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "survey-errors.png"), full_page=True)
     counts = {name: len(v) for name, v in found.items()}

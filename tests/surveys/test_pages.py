@@ -134,3 +134,62 @@ def test_builder_creates_adds_reorders_and_publishes(client, planner_user):
 def test_builder_is_for_planners(client):
     client.force_login(UserFactory())
     assert client.get("/planung/umfragen/").status_code == 403
+
+
+def test_planners_enter_and_correct_paper_questionnaires(client, survey):
+    from audit.models import AuditEntry
+
+    client.force_login(survey._actor)
+    url = f"/planung/umfragen/{survey.slug}/papier/"
+    page = client.get(url)
+    assert page.status_code == 200 and "Stiftsplatz" in page.content.decode()
+    rad, bus = survey.mode.choices.all()
+    pts = survey.questions.get(kind="point")
+    entered = client.post(
+        url,
+        {
+            "event_name": "Stadtteilfest",
+            "event_date": "2026-06-01",
+            f"q{survey.mode.pk}": rad.pk,
+            f"q{pts.pk}": "Stiftsplatz",
+        },
+    )
+    assert entered.status_code == 302
+    first = Response.objects.get(survey=survey, source="paper")
+    assert (first.event_name, str(first.event_date), first.recorded_by) == (
+        "Stadtteilfest",
+        "2026-06-01",
+        survey._actor,
+    )
+    assert MapFeature.objects.filter(response=first, question=pts).count() == 1
+    # Field by field, nothing stored: no event, the required question unanswered.
+    refused = client.post(url, {"event_date": "2026-06-01"})
+    assert refused.status_code == 400
+    text = refused.content.decode()
+    assert "error-summary" in text and f'href="#q{survey.mode.pk}-label"' in text
+    assert 'href="#id_event_name"' in text
+    # A correction needs a reason; with one, it supersedes the entry and is audited.
+    fix = {"event_name": "Stadtteilfest", "event_date": "2026-06-01", "supersedes": first.pk}
+    no_reason = client.post(url, {**fix, f"q{survey.mode.pk}": bus.pk})
+    assert no_reason.status_code == 400 and 'href="#id_correction_reason"' in (
+        no_reason.content.decode()
+    )
+    assert Response.objects.filter(survey=survey, source="paper").count() == 1
+    corrected = client.post(
+        url, {**fix, f"q{survey.mode.pk}": bus.pk, "correction_reason": "Kreuz verlesen"}
+    )
+    assert corrected.status_code == 302
+    first.refresh_from_db()
+    second = Response.objects.get(supersedes=first)
+    assert not first.is_current and second.is_current
+    assert AuditEntry.objects.filter(action="survey.paper.correct").count() == 1
+    listing = client.get(url).content.decode()
+    assert "Kreuz verlesen" in listing
+
+
+def test_only_planners_enter_paper_questionnaires(client, survey):
+    client.force_login(UserFactory())
+    url = f"/planung/umfragen/{survey.slug}/papier/"
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"event_name": "x", "event_date": "2026-06-01"}).status_code == 403
+    assert not Response.objects.filter(source="paper").exists()
