@@ -169,11 +169,7 @@ def test_collections_describe_extent_crs_and_items(client, west, east, hidden_on
     document = response.json()
     assert one_link(document, "self", "application/json")
     by_id = {c["id"]: c for c in document["collections"]}
-<<<<<<< HEAD
-    assert set(by_id) == {"sites", "site-outlines", "proposals", "districts"}
-=======
-    assert set(by_id) == {"sites", "proposals", "districts", "survey-cells"}
->>>>>>> surveys2
+    assert set(by_id) == {"sites", "site-outlines", "proposals", "districts", "survey-cells"}
     for collection in by_id.values():
         assert collection["itemType"] == "feature"
         assert collection["crs"][0] == CRS84
@@ -529,14 +525,9 @@ def test_items_query_count_is_constant(client, project, count, django_assert_num
         client.get("/ogc/collections/sites/items")
     with django_assert_num_queries(2):
         client.get(f"{ITEMS}/{proposals[0].pk}")
-<<<<<<< HEAD
     # sites, site outlines, districts: one aggregate each; proposals: the projects, then the
-    # aggregate.
-=======
-    # sites, districts: one aggregate each; proposals: the projects, then the aggregate;
-    # survey-cells: the surveys (no aggregate when no survey's results are public).
->>>>>>> surveys2
-    with django_assert_num_queries(5):
+    # aggregate; survey-cells: the surveys (no aggregate when no survey's results are public).
+    with django_assert_num_queries(6):
         client.get("/ogc/collections")
 
 

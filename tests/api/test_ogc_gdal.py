@@ -87,11 +87,7 @@ def test_ogrinfo_lists_collections_and_counts_features(live_server, data):  # ty
     url = f"OAPIF:{live_server.url}/ogc/"
     listing = gdal("ogrinfo", "-ro", url).stdout
     layers = set(re.findall(r"^\d+: ([\w-]+)", listing, re.M))
-<<<<<<< HEAD
-    assert layers == {"sites", "site-outlines", "proposals", "districts"}
-=======
-    assert layers == {"sites", "proposals", "districts", "survey-cells"}
->>>>>>> surveys2
+    assert layers == {"sites", "site-outlines", "proposals", "districts", "survey-cells"}
 
     summary = gdal("ogrinfo", "-ro", "-so", url, "proposals").stdout
     assert re.search(rf"^Feature Count: {PUBLIC}$", summary, re.M), summary
