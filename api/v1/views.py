@@ -252,14 +252,14 @@ class VoteViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericViewSe
             Vote.objects.filter(user=user).select_related("project").order_by("-created_at", "-pk")
         )
 
-    @extend_schema(
-        request=s.VoteCreateSerializer,
-        responses={201: s.VoteResultSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
-    )
     def get_throttles(self) -> list[Any]:
         # A vote counts against the rate limit inside its own transaction (see `create`).
         return [] if self.action == "create" else super().get_throttles()
 
+    @extend_schema(
+        request=s.VoteCreateSerializer,
+        responses={201: s.VoteResultSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+    )
     def create(self, request: Request) -> Response:
         # One transaction, one commit: the rate count, then the vote. A refused vote (or bad
         # input) writes nothing but still counts, so the transaction commits and the refusal is
