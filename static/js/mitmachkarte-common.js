@@ -17,6 +17,19 @@
     }
   }
 
+  /* A decorative icon from the page's sprite (templates/_icons.html), as the templates draw it. */
+  function icon(name) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("class", "icon icon--" + name);
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var use = document.createElementNS(ns, "use");
+    use.setAttribute("href", "#icon-" + name);
+    svg.appendChild(use);
+    return svg;
+  }
+
   function element(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -104,6 +117,7 @@
   window.MmkCommon = {
     sameOrigin: sameOrigin,
     element: element,
+    icon: icon,
     TileGrid: TileGrid,
     popup: popup,
     tileUrl: tileUrl,

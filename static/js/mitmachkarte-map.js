@@ -113,6 +113,7 @@
       if (!item.querySelector(".proposal-item__locate")) {
         var button = element("button", "proposal-item__locate", labels.show_on_map || "Map");
         button.type = "button";
+        button.insertBefore(window.MmkCommon.icon("location"), button.firstChild);
         button.addEventListener("click", function () {
           document.dispatchEvent(new CustomEvent("mmk:show-map"));
           group.zoomToShowLayer(marker, function () { marker.openPopup(); });
