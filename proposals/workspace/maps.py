@@ -10,7 +10,9 @@ from typing import Any
 import folium
 from branca.element import MacroElement
 from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from folium.elements import JSCSSMixin
 from folium.template import Template
 from folium.utilities import JsCode
@@ -219,11 +221,18 @@ def choropleth_map(table: DistrictTable, *, per_1000: bool) -> tuple[RenderedMap
                 "type": "Feature",
                 "geometry": json.loads(row.geometry),
                 "properties": {
-                    "label": _("%(name)s: %(count)d proposals, %(rate)s per 1,000 residents")
+                    # Numbers the page's way ("1,67" in German): the tooltip is text people read.
+                    "label": ngettext(
+                        "%(name)s: %(count)s proposal, %(rate)s per 1,000 residents",
+                        "%(name)s: %(count)s proposals, %(rate)s per 1,000 residents",
+                        row.count,
+                    )
                     % {
                         "name": row.name,
-                        "count": row.count,
-                        "rate": "-" if row.per_1000 is None else f"{row.per_1000:.2f}",
+                        "count": number_format(row.count, force_grouping=True),
+                        "rate": "–"
+                        if row.per_1000 is None
+                        else number_format(row.per_1000, 2, force_grouping=True),
                     },
                     "colour": colour,
                 },
@@ -326,7 +335,8 @@ def heat_map(
             # that the CSP refuses).
             on_each_feature=JsCode(
                 "function (feature, layer) {"
-                " layer.bindTooltip(String(feature.properties.weight)); }"
+                " layer.bindTooltip(new Intl.NumberFormat(document.documentElement.lang)"
+                ".format(feature.properties.weight)); }"
             ),
         ).add_to(m)
     legend = [
