@@ -230,7 +230,7 @@ def choropleth_map(table: DistrictTable, *, per_1000: bool) -> tuple[RenderedMap
                     % {
                         "name": row.name,
                         "count": number_format(row.count, force_grouping=True),
-                        "rate": "–"
+                        "rate": "\u2013"  # an en dash: no figure (no residents known)
                         if row.per_1000 is None
                         else number_format(row.per_1000, 2, force_grouping=True),
                     },

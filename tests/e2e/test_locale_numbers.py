@@ -31,7 +31,9 @@ COMMA_GROUP = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
 # A comma between digits that is not a group of exactly three: a decimal comma.
 COMMA_DECIMAL = re.compile(r"\d,(?!\d{3}(?!\d))\d+")
 # German grouping (two or more dot groups, or dot groups of a five-digit-or-longer number).
-DOT_GROUP = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3}){2,}(?![\d.])|(?<![\d.,])\d{2,3}\.\d{3}(?![\d.,])")
+DOT_GROUP = re.compile(
+    r"(?<![\d.,])\d{1,3}(?:\.\d{3}){2,}(?![\d.])|(?<![\d.,])\d{2,3}\.\d{3}(?![\d.,])"
+)
 
 # The page's text as read (scripts, styles, code samples and form values left out), plus the
 # text of every tooltip and popup the page's Leaflet maps hold.
