@@ -110,7 +110,15 @@ def main() -> None:
                 status = response.status if response else "?"
                 flag = " TOO WIDE" if wide > width else ""
                 print(f"{name}@{size}: {status} width {wide}{flag}")
-                page.screenshot(path=str(out / f"{name}-{size}.png"), full_page=True)  # type: ignore[attr-defined]
+                # Tall pages in parts of a few screens, so that a PNG viewer shows them legibly.
+                tall = page.evaluate("document.documentElement.scrollHeight")  # type: ignore[attr-defined]
+                part = height * 2
+                for i, top in enumerate(range(0, tall, part)):
+                    page.screenshot(  # type: ignore[attr-defined]
+                        path=str(out / f"{name}-{size}-{i + 1}.png"),
+                        full_page=True,
+                        clip={"x": 0, "y": top, "width": width, "height": min(part, tall - top)},
+                    )
         browser.close()
 
 
