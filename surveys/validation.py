@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.gis.geos import GEOSGeometry, LineString, Point, Polygon
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from geo.crs import METRIC_SRID
@@ -384,4 +385,7 @@ def _check_in_postgis(
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    """A limit in the message's language: "200.000" and "2,5" in German, "200,000" and "2.5"."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return number_format(value, force_grouping=True)
