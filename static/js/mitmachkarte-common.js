@@ -21,9 +21,8 @@
   function icon(name) {
     var ns = "http://www.w3.org/2000/svg";
     var svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("class", "icon icon--" + name);
+    svg.setAttribute("class", "icon");
     svg.setAttribute("aria-hidden", "true");
-    svg.setAttribute("focusable", "false");
     var use = document.createElementNS(ns, "use");
     use.setAttribute("href", "#icon-" + name);
     svg.appendChild(use);

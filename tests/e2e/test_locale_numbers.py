@@ -108,6 +108,7 @@ def test_workspace_and_results_write_numbers_the_pages_way(visit: Any) -> None:
         "/umsetzung/",
         f"/projekte/{closed.slug}/",
         f"/projekte/{closed.slug}/ergebnisse/",
+        "/umfragen/innenstadt-erreichen/",
         "/umfragen/innenstadt-erreichen/ergebnisse/",
     ]
     v = visit()

@@ -131,7 +131,7 @@ def test_planner_reviews_in_the_browser(
     assert "Referat Stadtentwicklung" in public
     assert "In Prüfung" in public
     assert district_shapes >= 1
-    assert district_row.split() == ["Innenstadt", "9000", "4", "0,44", "1"]
+    assert district_row.split() == ["Innenstadt", "9.000", "4", "0,44", "1"]
     assert pwned is False
     assert errors == []
     assert {host: n for host, n in blocked.items() if host != tile_host} == {}

@@ -197,7 +197,7 @@ def test_analysis_page_shows_the_district_table(client: Any, planner_user: Any) 
     page = client.get("/planung/analyse/").content.decode()
     row = page.split('data-district="mitte"')[1].split("</tr>")[0]
     cells = [c.split(">", 1)[1].split("<")[0] for c in row.split('<td class="num"')[1:]]
-    assert cells[:3] == ["4000", "2", "0,50"]  # residents, proposals, per 1,000 (German format)
+    assert cells[:3] == ["4.000", "2", "0,50"]  # residents, proposals, per 1,000 (German format)
     districts = client.get("/api/workspace/districts/").json()
     props = districts["features"][0]["properties"]
     assert (props["proposals"], props["per_1000"], props["population"]) == (2, 0.5, 4000)
