@@ -22,3 +22,7 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Uploaded pictures go to a folder of this test run, never into the project's var/media.
+import tempfile  # noqa: E402
+
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="mmk-test-media-"))  # noqa: F405
