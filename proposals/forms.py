@@ -69,7 +69,7 @@ class ProposalForm(forms.Form):
         empty_label=_("No category"),
     )
     photo = forms.FileField(
-        label=_("Photo"),
+        label=_("Choose a photo"),
         required=False,
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         help_text=_(
