@@ -26,6 +26,7 @@ from proposals.models import Project, Proposal, ProposalPhoto
 
 PHOTO_FOLDER = "photos"
 PROJECT_IMAGE_FOLDER = "projects"
+PROGRESS_IMAGE_FOLDER = "progress"
 ALT_MAX_LENGTH = 300
 
 
@@ -37,7 +38,7 @@ class NewPhoto:
     alt_text: str = ""
 
 
-def _save_files(folder: str, image: CleanImage) -> tuple[str, str]:
+def save_image_files(folder: str, image: CleanImage) -> tuple[str, str]:
     # Random names: nothing about the person or the proposal, and nothing to guess.
     stem = f"{folder}/{uuid.uuid4().hex}"
     full = default_storage.save(stem + OUTPUT_SUFFIX, ContentFile(image.full.data))
@@ -84,7 +85,7 @@ def store_photos(proposal: Proposal, uploader: Person, photos: Sequence[NewPhoto
     files, or — if a row is refused — neither."""
     check_photo_count(ProposalPhoto.objects.filter(proposal=proposal).count(), len(photos))
     for new in photos:
-        full, thumb = _save_files(PHOTO_FOLDER, new.image)
+        full, thumb = save_image_files(PHOTO_FOLDER, new.image)
         photo = ProposalPhoto(
             proposal=proposal,
             uploaded_by=signed_in(uploader),
@@ -162,7 +163,7 @@ def project_image_changes(project: Project, image: CleanImage | bool | None) -> 
     if image is False:
         return {"image": "", "image_thumbnail": ""}
     assert isinstance(image, CleanImage)  # noqa: S101 - narrowed for the type checker
-    full, thumb = _save_files(PROJECT_IMAGE_FOLDER, image)
+    full, thumb = save_image_files(PROJECT_IMAGE_FOLDER, image)
     return {"image": full, "image_thumbnail": thumb}
 
 

@@ -371,3 +371,40 @@ def test_staff_set_a_project_image_with_its_description_audited(
         project_update(actor=planner_user, project=project, changes={}, image=False)
     assert not default_storage.exists(old)
     assert status(client, project.image_url) == 404
+
+
+# ---- progress updates ----------------------------------------------------------------------
+
+
+def test_a_progress_update_carries_a_described_photo_without_metadata(
+    client: Any, planner_user: Any
+) -> None:
+    proposal = ProposalFactory(status=Proposal.Status.ACCEPTED)
+    client.force_login(planner_user)
+    url = reverse("alerts:progress-new", kwargs={"pk": proposal.pk})
+
+    undescribed = client.post(
+        url, {"text": "Die Bänke stehen.", "image_upload": upload(jpeg_with_gps())}
+    )
+    assert undescribed.status_code == 400
+    assert list(undescribed.context["form"].errors) == ["image_alt"]
+    published = client.post(
+        url,
+        {
+            "text": "Die Bänke stehen.",
+            "image_upload": upload(jpeg_with_gps()),
+            "image_alt": "Zwei neue Bänke unter der Linde",
+        },
+    )
+
+    assert published.status_code == 302
+    update = proposal.progress_updates.get()
+    entry = AuditEntry.objects.get(action="proposal.progress")
+    assert entry.after["image"] == update.image.name
+    client.logout()
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    thumb = reverse("alerts:progress-image", kwargs={"pk": update.pk, "variant": "thumb"})
+    assert f'src="{thumb}" alt="Zwei neue Bänke unter der Linde"' in page
+    assert_no_metadata(served(client, thumb))
+    Proposal.objects.filter(pk=proposal.pk).update(visibility=Proposal.Visibility.HIDDEN)
+    assert status(client, thumb) == 404
