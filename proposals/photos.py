@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -21,6 +23,7 @@ from accounts.types import Person, signed_in
 from audit.services import log_action
 from infra.images import OUTPUT_SUFFIX, CleanImage
 from proposals import rules
+from proposals.alerts.models import ProgressUpdate
 from proposals.errors import refusal as _refusal
 from proposals.models import Project, Proposal, ProposalPhoto
 
@@ -182,3 +185,35 @@ def photos_visible_to(user: Person, proposal: Proposal) -> list[ProposalPhoto]:
 def public_photo_filter(prefix: str = "") -> Q:
     """Photos everyone may see, as a filter (lists and popups show only these)."""
     return Q(**{f"{prefix}is_hidden": False})
+
+
+def stored_names() -> set[str]:
+    """Every picture file a row refers to (proposal photos, project and progress images)."""
+    names: set[str] = set()
+    for model, fields in (
+        (ProposalPhoto, ("image", "thumbnail")),
+        (Project, ("image", "image_thumbnail")),
+        (ProgressUpdate, ("image", "image_thumbnail")),
+    ):
+        for row in model.objects.values_list(*fields):  # type: ignore[attr-defined]
+            names.update(name for name in row if name)
+    return names
+
+
+def orphans_prune(*, older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Delete picture files no row refers to: left by a write whose transaction rolled back
+    after the files were written, or by rows deleted by a cascade (a project deleted in the
+    admin). Files younger than `older_than` are kept: their row may not be committed yet."""
+    keep = stored_names()
+    cutoff = timezone.now() - older_than
+    removed = []
+    for folder in (PHOTO_FOLDER, PROJECT_IMAGE_FOLDER, PROGRESS_IMAGE_FOLDER):
+        if not default_storage.exists(folder):
+            continue
+        for filename in default_storage.listdir(folder)[1]:
+            name = f"{folder}/{filename}"
+            if name in keep or default_storage.get_modified_time(name) > cutoff:
+                continue
+            default_storage.delete(name)
+            removed.append(name)
+    return removed

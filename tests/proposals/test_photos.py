@@ -5,14 +5,18 @@ byte by byte (Pillow and exiftool) and served only to who may see it."""
 from __future__ import annotations
 
 import io
+import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
 
@@ -408,3 +412,22 @@ def test_a_progress_update_carries_a_described_photo_without_metadata(
     assert_no_metadata(served(client, thumb))
     Proposal.objects.filter(pk=proposal.pk).update(visibility=Proposal.Visibility.HIDDEN)
     assert status(client, thumb) == 404
+
+
+def test_prune_media_deletes_only_old_files_no_row_refers_to(citizen: Any) -> None:
+    photo = photo_for(ProposalFactory(author=citizen))
+    orphan = default_storage.save("photos/verwaist.jpg", ContentFile(jpeg_with_gps()))
+    fresh = default_storage.save("photos/frisch.jpg", ContentFile(jpeg_with_gps()))
+    hour_ago = time.time() - 2 * 3600
+    os.utime(default_storage.path(orphan), (hour_ago, hour_ago))
+    os.utime(default_storage.path(photo.image.name), (hour_ago, hour_ago))
+    out = io.StringIO()
+
+    call_command("prune_media", stdout=out)
+
+    assert not default_storage.exists(orphan)
+    assert default_storage.exists(fresh)  # may belong to an upload still committing
+    assert default_storage.exists(photo.image.name)
+    assert default_storage.exists(photo.thumbnail.name)
+    assert out.getvalue().startswith("1 ")
+    default_storage.delete(fresh)
