@@ -102,7 +102,8 @@ lint: venv
 	@$(VENV)/bin/mypy .
 	@$(VENV)/bin/lint-imports --no-cache --no-logo
 
-test: EXTRA_PACKAGES = chromium nginx
+# exiftool reads the served photos back in tests/images.py: no metadata may remain.
+test: EXTRA_PACKAGES = chromium nginx libimage-exiftool-perl
 test: venv db lint
 	@$(MANAGE) makemigrations --check --dry-run -v 1 --settings=config.settings.test
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)

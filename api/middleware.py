@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils import translation
@@ -70,7 +71,11 @@ def _body_refusal(request: HttpRequest) -> HttpResponse | None:
             lambda: _("Send the body with a Content-Length header; chunked bodies are not read."),
             status=411,
         )
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+    limit = MAX_BODY_BYTES
+    if request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+        # Photos (the only multipart bodies the API parses) may be up to IMAGE_MAX_BYTES.
+        limit += settings.IMAGE_MAX_BYTES
+    if length.isdigit() and int(length) > limit:
         return _json(request, lambda: str(PayloadTooLarge.default_detail), status=413)
     return None
 

@@ -9,7 +9,7 @@ Staff who are not planners see what the public sees (`proposals_visible_to`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,12 +17,16 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from geo.admin import MapAdmin
+from infra.images import CleanImage, clean_image
 from proposals import review, rules, services
-from proposals.models import Category, Comment, Project, Proposal, Vote
+from proposals.models import Category, Comment, Project, Proposal, ProposalPhoto, Vote
+from proposals.photos import photo_moderate
 from proposals.selectors import projects_visible_to, proposals_visible_to
 
 
@@ -34,12 +38,39 @@ class CategoryInline(admin.TabularInline):
 
 
 class ProjectAdminForm(forms.ModelForm):
+    # The picture goes through infra.images (checked, re-encoded without metadata) and
+    # `project_update`, never straight into the file field.
+    image_upload = forms.FileField(
+        label=_("Project image"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("JPEG, PNG or WebP; shown above the project's text. Needs a description."),
+    )
+    image_remove = forms.BooleanField(label=_("Remove the project image"), required=False)
+
     class Meta:
         model = Project
         fields = services.PROJECT_FIELDS
 
+    def clean_image_upload(self) -> CleanImage | None:
+        upload = self.cleaned_data.get("image_upload")
+        return clean_image(upload, size=upload.size) if upload else None
+
+    def image_change(self) -> CleanImage | bool | None:
+        """For project_update: the new picture, False to remove it, None to keep it."""
+        if self.cleaned_data.get("image_upload"):
+            return cast(CleanImage, self.cleaned_data["image_upload"])
+        return False if self.cleaned_data.get("image_remove") else None
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        will_have_image = bool(cleaned.get("image_upload")) or (
+            bool(self.instance.image) and not cleaned.get("image_remove")
+        )
+        if will_have_image and not (cleaned.get("image_alt") or "").strip():
+            self.add_error(
+                "image_alt", _("Describe the picture: people who cannot see it read this.")
+            )
         # The service's own rule, asked here so that a refusal is a form error, not a 500.
         changes = {f: cleaned[f] for f in services.VOTING_RULES if f in cleaned}
         for field, messages_ in services.project_rule_errors(self.instance, changes).items():
@@ -55,7 +86,7 @@ class ProjectAdmin(MapAdmin):
     list_filter = ("is_published", "voting_mode", "moderation")
     search_fields = ("title", "slug", "summary")
     prepopulated_fields = {"slug": ("title",)}
-    readonly_fields = ("phase_label", "created_at", "updated_at")
+    readonly_fields = ("phase_label", "image_preview", "created_at", "updated_at")
     fieldsets = (
         (
             None,
@@ -71,6 +102,7 @@ class ProjectAdmin(MapAdmin):
                 )
             },
         ),
+        (_("Image"), {"fields": ("image_preview", "image_upload", "image_remove", "image_alt")}),
         (_("Area"), {"fields": ("perimeter",)}),
         (
             _("Phases"),
@@ -96,6 +128,16 @@ class ProjectAdmin(MapAdmin):
     def phase_label(self, obj: Project) -> str:
         return str(obj.phase.label) if obj.pk else "-"
 
+    @admin.display(description=_("current image"))
+    def image_preview(self, obj: Project) -> str:
+        if not obj.pk or not obj.image:
+            return "-"
+        return format_html(
+            '<img src="{}" alt="{}" style="max-width: 20rem">',
+            reverse("proposals:project-image", kwargs={"slug": obj.slug, "variant": "thumb"}),
+            obj.image_alt,
+        )
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
         # The list never shows the perimeter; loading every project's polygon would be waste.
         visible = projects_visible_to(request.user).values("pk")
@@ -107,9 +149,14 @@ class ProjectAdmin(MapAdmin):
         }
         if change:
             changes = {f: values[f] for f in form.changed_data if f in values}
-            services.project_update(actor=request.user, project=obj, changes=changes)
+            services.project_update(
+                actor=request.user, project=obj, changes=changes, image=form.image_change()
+            )
         else:
-            created = services.project_create(actor=request.user, values=values)
+            image = form.image_change()
+            created = services.project_create(
+                actor=request.user, values=values, image=image or None
+            )
             obj.pk = created.pk
             obj._state.adding = False
 
@@ -308,6 +355,62 @@ class CommentAdmin(admin.ModelAdmin):
             return comments
         # Everyone else sees what the public sees: shown comments on visible proposals.
         return comments.filter(is_hidden=False, proposal__in=proposals_visible_to(request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+def _photo_action(action: str, label: Any) -> Any:
+    @admin.action(description=label, permissions=["change"])
+    def run(modeladmin: Any, request: HttpRequest, queryset: QuerySet[ProposalPhoto]) -> None:
+        _run(
+            modeladmin,
+            request,
+            queryset.select_related("proposal__project"),
+            lambda photo, text: photo_moderate(
+                actor=request.user, photo=photo, action=action, reason=text
+            ),
+        )
+
+    run.__name__ = f"photo_{action}"
+    return run
+
+
+@admin.register(ProposalPhoto)
+class ProposalPhotoAdmin(admin.ModelAdmin):
+    """Photos are moderated like text: hidden with a reason (audited), or restored."""
+
+    action_form = StaffActionForm
+    actions = [
+        _photo_action("hide", _("Hide (with the reason above)")),
+        _photo_action("restore", _("Restore")),
+    ]
+    list_display = ("thumbnail_preview", "proposal", "alt_text", "is_hidden", "created_at")
+    list_filter = ("is_hidden", "created_at")
+    list_select_related = ("proposal__project",)
+    fields = (
+        "thumbnail_preview",
+        "proposal",
+        "alt_text",
+        "width",
+        "height",
+        "is_hidden",
+        "moderation_reason",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("photo"))
+    def thumbnail_preview(self, obj: ProposalPhoto) -> str:
+        return format_html(
+            '<img src="{}" alt="{}" style="max-height: 6rem">', obj.thumbnail_url, obj.alt
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProposalPhoto]:
+        photos = super().get_queryset(request)
+        if rules.is_planner(request.user):
+            return photos
+        return photos.filter(is_hidden=False, proposal__in=proposals_visible_to(request.user))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -7,13 +7,16 @@ from itertools import groupby
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from geo.crs import STORAGE_SRID
+from infra.images import CleanImage, clean_image
 from proposals.models import Category, Comment, PaperTally, Project, Proposal
+from proposals.photos import ALT_MAX_LENGTH, NewPhoto
 from proposals.selectors import Place
 
 
@@ -65,6 +68,22 @@ class ProposalForm(forms.Form):
         required=False,
         empty_label=_("No category"),
     )
+    photo = forms.FileField(
+        label=_("Choose a photo"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_(
+            "Optional: a JPEG, PNG or WebP picture of the place, up to %(mb)s MB. Location and "
+            "camera data are removed before it is published."
+        )
+        % {"mb": round(settings.IMAGE_MAX_BYTES / 1_000_000)},
+    )
+    photo_alt = forms.CharField(
+        label=_("What does the photo show?"),
+        required=False,
+        max_length=ALT_MAX_LENGTH,
+        help_text=_("A short description for people who cannot see the picture (optional)."),
+    )
     # The service's field names, as this form shows them.
     SERVICE_FIELDS = {"location": "place"}
 
@@ -82,6 +101,12 @@ class ProposalForm(forms.Form):
         for group, entries in groupby(self.places.values(), key=lambda p: p.group):
             grouped.append((group, [(p.key, p.name) for p in entries]))
         cast(forms.ChoiceField, self.fields["place"]).choices = grouped
+
+    def clean_photo(self) -> CleanImage | None:
+        upload = self.cleaned_data.get("photo")
+        if not upload:
+            return None
+        return clean_image(upload, size=upload.size)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -119,6 +144,11 @@ class ProposalForm(forms.Form):
             "description": data["description"],
             "category": data.get("category"),
             "location": data["location"],
+            "photos": (
+                [NewPhoto(image=data["photo"], alt_text=data.get("photo_alt", ""))]
+                if data.get("photo")
+                else []
+            ),
         }
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.postgres.indexes import GistIndex
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -81,6 +82,18 @@ class Project(models.Model):
         blank=True,
         help_text=_("Signs the official responses, e.g. “Referat Stadtentwicklung”."),
     )
+    # Staff upload it (admin, `project_update`); stored re-encoded without metadata. The
+    # description is the picture's alt text, so it is required whenever there is a picture.
+    image = models.FileField(_("project image"), max_length=200, blank=True, editable=False)
+    image_thumbnail = models.FileField(max_length=200, blank=True, editable=False)
+    image_alt = models.CharField(
+        _("image description"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "What the picture shows, for people who cannot see it (required with an image)."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -117,13 +130,27 @@ class Project(models.Model):
                 condition=Q(max_votes_per_option__gte=1),
                 name="project_max_votes_per_option_positive",
             ),
+            models.CheckConstraint(
+                condition=Q(image="") | ~Q(image_alt=""), name="project_image_has_alt"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        if self.image and not self.image_alt.strip():
+            raise ValidationError(
+                {"image_alt": _("Describe the picture: people who cannot see it read this.")},
+                code="required",
+            )
+
     def get_absolute_url(self) -> str:
         return reverse("proposals:project-detail", kwargs={"slug": self.slug})
+
+    @property
+    def image_url(self) -> str:
+        return reverse("proposals:project-image", kwargs={"slug": self.slug, "variant": "full"})
 
     def phase_at(self, when: datetime | None = None) -> Phase:
         """The phase at a moment; a pure function of the dates, so nobody has to keep it in sync."""
@@ -286,6 +313,64 @@ class Proposal(models.Model):
     @property
     def is_option(self) -> bool:
         return self.site_id is not None
+
+
+class ProposalPhoto(models.Model):
+    """A picture its author attached to a proposal: re-encoded without metadata, seen by whoever
+    sees the proposal (rules.may_view_photo), hidden by moderation like text."""
+
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="photos"
+    )
+    # A photo is personal data of who took it: it goes with the account (personal_data.erase)
+    # even where the proposal stays.
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.CASCADE,
+        related_name="proposal_photos",
+    )
+    image = models.FileField(_("picture"), max_length=200, editable=False)
+    thumbnail = models.FileField(_("thumbnail"), max_length=200, editable=False)
+    width = models.PositiveIntegerField(_("width"), editable=False)
+    height = models.PositiveIntegerField(_("height"), editable=False)
+    alt_text = models.CharField(
+        _("picture description"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the picture shows, for people who cannot see it (optional)."),
+    )
+    is_hidden = models.BooleanField(_("hidden by moderation"), default=False)
+    moderation_reason = models.TextField(_("reason for hiding"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.alt_text[:40] or self.pk}"
+
+    @property
+    def alt(self) -> str:
+        """The author's description, or a sentence naming the proposal."""
+        return self.alt_text or _("Photo of the proposal “%(title)s”") % {
+            "title": self.proposal.title
+        }
+
+    def get_absolute_url(self) -> str:
+        return reverse("proposals:photo", kwargs={"pk": self.pk, "variant": "full"})
+
+    @property
+    def thumbnail_url(self) -> str:
+        return reverse("proposals:photo", kwargs={"pk": self.pk, "variant": "thumb"})
+
+    @property
+    def thumbnail_size(self) -> tuple[int, int]:
+        """The thumbnail's width and height (as infra.images scales it), for the page's layout."""
+        scale = min(1.0, settings.IMAGE_THUMBNAIL_EDGE / max(self.width, self.height, 1))
+        return max(1, round(self.width * scale)), max(1, round(self.height * scale))
 
 
 class Comment(models.Model):

@@ -8,7 +8,15 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from proposals.models import Comment, NotificationSettings, Proposal, Report, Vote
+from proposals.models import (
+    Comment,
+    NotificationSettings,
+    Proposal,
+    ProposalPhoto,
+    Report,
+    Vote,
+)
+from proposals.photos import delete_files_on_commit, photo_files
 
 
 def export(user: User) -> dict[str, Any]:
@@ -64,6 +72,20 @@ def export(user: User) -> dict[str, Any]:
             }
             for v in votes
         ],
+        # The pictures themselves are in the export's photo links (the person may download each).
+        "photos": [
+            {
+                "id": photo.pk,
+                "proposal": photo.proposal_id,
+                "description": photo.alt_text,
+                "width": photo.width,
+                "height": photo.height,
+                "hidden_by_moderation": photo.is_hidden,
+                "created_at": _iso(photo.created_at),
+                "url": photo.get_absolute_url(),
+            }
+            for photo in ProposalPhoto.objects.filter(uploaded_by=user).order_by("created_at", "pk")
+        ],
         "reports": [
             {
                 "proposal": r.proposal_id,
@@ -79,8 +101,13 @@ def export(user: User) -> dict[str, Any]:
 def erase(user: User) -> None:
     """Votes go with the account (who voted for what is personal data), said explicitly rather
     than left to the cascade because results change when an account goes. Proposals and comments
-    stay without an author (SET_NULL); settings and reports go by CASCADE."""
+    stay without an author (SET_NULL); settings and reports go by CASCADE. Photos go, rows and
+    files (the files once the deletion has committed): a picture may show the person or their
+    home, and outlives no account."""
     Vote.objects.filter(user=user).delete()
+    photos = ProposalPhoto.objects.filter(uploaded_by=user)
+    delete_files_on_commit(photo_files(photos))
+    photos.delete()
 
 
 def _iso(value: Any) -> str | None:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts import roles
 from accounts.selectors import email_confirmed
 from accounts.types import Person
-from proposals.models import Phase, Project, Proposal, VotingMode
+from proposals.models import Phase, Project, Proposal, ProposalPhoto, VotingMode
 
 P = ParamSpec("P")
 User = AbstractBaseUser | AnonymousUser
@@ -152,6 +152,17 @@ def may_view_proposal(user: Person, proposal: Proposal) -> str | None:
 
 
 @Rule
+def may_view_photo(user: Person, photo: ProposalPhoto) -> str | None:
+    """A photo is seen by whoever may open its proposal; one hidden by moderation only by its
+    author and the planners. Its file answers this too (proposals/views.py photo_file)."""
+    if (refusal := may_view_proposal.reason(user, photo.proposal)) is not None:
+        return refusal
+    if photo.is_hidden and not (is_planner(user) or is_author(user, photo.proposal)):
+        return _("This photo was hidden by moderation.")
+    return None
+
+
+@Rule
 def may_add_proposal(user: Person, project: Project, now: datetime | None = None) -> str | None:
     if refusal := _participant_refusal(user):
         return refusal
@@ -204,6 +215,12 @@ def _own_untouched_refusal(user: Person, proposal: Proposal, now: datetime | Non
 
 @Rule
 def may_edit_proposal(user: Person, proposal: Proposal, now: datetime | None = None) -> str | None:
+    return _own_untouched_refusal(user, proposal, now)
+
+
+@Rule
+def may_add_photo(user: Person, proposal: Proposal, now: datetime | None = None) -> str | None:
+    """A photo is part of what the proposal says: added under the rule of editing it."""
     return _own_untouched_refusal(user, proposal, now)
 
 

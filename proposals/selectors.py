@@ -15,6 +15,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     QuerySet,
+    Subquery,
     Sum,
     Value,
 )
@@ -24,7 +25,7 @@ from accounts.types import Person
 from geo.models import Area
 from locations.models import Site
 from proposals import rules
-from proposals.models import Comment, PaperTally, Project, Proposal, Vote
+from proposals.models import Comment, PaperTally, Project, Proposal, ProposalPhoto, Vote
 
 
 def projects_visible_to(user: Person) -> QuerySet[Project]:
@@ -70,6 +71,18 @@ def with_counts(proposals: QuerySet[Proposal], *, user: Person | None = None) ->
             has_voted=Exists(Vote.objects.filter(proposal=OuterRef("pk"), user=user))
         )
     return annotated
+
+
+def with_first_photo(proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    """Each proposal's first photo everyone may see (`photo_id`, `photo_alt`), for lists: in
+    the same query, so a list of pictures costs no query per row."""
+    first = ProposalPhoto.objects.filter(proposal=OuterRef("pk"), is_hidden=False).order_by(
+        "created_at", "pk"
+    )
+    return proposals.annotate(
+        photo_id=Subquery(first.values("pk")[:1]),
+        photo_alt=Subquery(first.values("alt_text")[:1]),
+    )
 
 
 def proposals_in_bbox(proposals: QuerySet[Proposal], bbox: Polygon) -> QuerySet[Proposal]:
@@ -375,7 +388,8 @@ MAX_PARTICIPATION_ROWS = 500
 
 
 def participation_of(user: User) -> Participation:
-    """A person's own proposals, comments and votes, newest first, in four queries.
+    """A person's own proposals (with their photos), comments and votes, newest first, in five
+    queries.
 
     Their own entries in any state (pending, hidden): the person may see what they wrote, and
     why moderation hid it.
@@ -383,7 +397,7 @@ def participation_of(user: User) -> Participation:
     proposals = list(
         Proposal.objects.filter(author=user)
         .select_related("project", "category")
-        .prefetch_related("responses")
+        .prefetch_related("responses", "photos")
         .order_by("-created_at", "-pk")[:MAX_PARTICIPATION_ROWS]
     )
     comments = list(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from accounts import roles
 from accounts.types import Person, signed_in
 from audit.services import log_action
 from geo.validation import as_storage_point
+from infra.images import CleanImage
 from locations.models import Site
 from proposals import rules
 from proposals.alerts import services as alerts
@@ -30,8 +31,17 @@ from proposals.models import (
     PaperTallyCount,
     Project,
     Proposal,
+    ProposalPhoto,
     Vote,
     VotingMode,
+)
+from proposals.photos import (
+    NewPhoto,
+    delete_files_on_commit,
+    discard_files,
+    photo_files,
+    project_image_changes,
+    store_photos,
 )
 from proposals.selectors import current_tallies
 
@@ -46,9 +56,11 @@ def proposal_create(
     location: GEOSGeometry | None = None,
     category: Category | None = None,
     site: Site | None = None,
+    photos: Sequence[NewPhoto] = (),
     now: datetime | None = None,
 ) -> Proposal:
-    """A citizen's pin (with a location), or a planner's option at a site (at the site's point)."""
+    """A citizen's pin (with a location), or a planner's option at a site (at the site's point);
+    with its photos, all stored or none. A pending proposal's photos wait with it."""
     if site is not None:
         rules.may_post_option.enforce(author, project, now)
         point = site.location
@@ -69,6 +81,7 @@ def proposal_create(
     )
     proposal.full_clean()
     proposal.save()
+    store_photos(proposal, author, photos)
     alerts.author_follow(proposal)
     if proposal.visibility == Proposal.Visibility.PUBLISHED:
         alerts.proposal_published(proposal)
@@ -84,9 +97,11 @@ def proposal_update(
     description: str = "",
     location: GEOSGeometry | None = None,
     category: Category | None = None,
+    photos: Sequence[NewPhoto] = (),
     now: datetime | None = None,
 ) -> Proposal:
-    """The author changes their own pin while nobody has voted on or commented on it yet."""
+    """The author changes their own pin while nobody has voted on or commented on it yet (and
+    may add photos up to the limit)."""
     # Locked, so a vote or comment arriving meanwhile waits and the rule sees the latest state.
     proposal = Proposal.objects.select_for_update().select_related("project").get(pk=proposal.pk)
     rules.may_edit_proposal.enforce(user, proposal, now)
@@ -99,6 +114,7 @@ def proposal_update(
     proposal.location = point
     proposal.full_clean()
     proposal.save()
+    store_photos(proposal, user, photos)
     return proposal
 
 
@@ -134,6 +150,7 @@ PROJECT_FIELDS = (
     "max_votes_per_option",
     "results_visibility",
     "office",
+    "image_alt",
 )
 # Cast votes mean what these said when they were cast.
 VOTING_RULES = ("voting_mode", "votes_per_person", "max_votes_per_option")
@@ -163,28 +180,45 @@ def project_rule_errors(project: Project, changes: Mapping[str, Any]) -> dict[st
 
 
 @transaction.atomic
-def project_create(*, actor: Person, values: Mapping[str, Any]) -> Project:
-    """A planner sets up a project (the admin); audited."""
+def project_create(
+    *, actor: Person, values: Mapping[str, Any], image: CleanImage | None = None
+) -> Project:
+    """A planner sets up a project (the admin), optionally with its image; audited."""
     if not rules.is_planner(actor):
         raise PermissionDenied(_("Only the city's planners may set up projects."))
     _check_project_fields(values)
     project = Project(**values)
-    project.full_clean()
+    files = project_image_changes(project, image)
+    for field, name in files.items():
+        setattr(project, field, name)
+    try:
+        project.full_clean()
+    except ValidationError:
+        discard_files(files.values())
+        raise
     project.save()
     log_action(
         actor=actor,
         action="project.create",
         obj=project,
         project=project,
-        after=_project_snapshot(project, values),
+        after=_project_snapshot(project, [*values, *files.keys() - {"image_thumbnail"}]),
     )
     return project
 
 
 @transaction.atomic
-def project_update(*, actor: Person, project: Project, changes: Mapping[str, Any]) -> Project:
+def project_update(
+    *,
+    actor: Person,
+    project: Project,
+    changes: Mapping[str, Any],
+    image: CleanImage | bool | None = None,
+) -> Project:
     """A planner changes a project's settings (the admin); audited with before and after.
 
+    `image`: a new picture (from infra.images.clean_image), False to remove it, None to keep
+    it; its description (`image_alt`) is required while there is one.
     Refuses to change the voting mode or its limits once votes exist (`project_rule_errors`).
     """
     rules.may_moderate.enforce(actor, project)
@@ -194,6 +228,8 @@ def project_update(*, actor: Person, project: Project, changes: Mapping[str, Any
     # Locked, so two planners' edits (or a correction of the rules) do not interleave.
     locked = Project.objects.select_for_update().get(pk=project.pk)
     errors = project_rule_errors(locked, changes)
+    files = project_image_changes(locked, image)
+    changes = {**changes, **files}
     before = _project_snapshot(locked, changes)
     for field, value in changes.items():
         setattr(locked, field, value)
@@ -203,6 +239,7 @@ def project_update(*, actor: Person, project: Project, changes: Mapping[str, Any
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
     if errors:
+        discard_files(files.values())
         raise ValidationError(errors)
     locked.save()
     after = _project_snapshot(locked, changes)
@@ -241,6 +278,7 @@ def _hold_the_vote(project: Project) -> None:
 
 
 def _check_project_fields(values: Mapping[str, Any]) -> None:
+    # The image's files are set from the picture the service is given, never by name.
     unknown = sorted(set(values) - set(PROJECT_FIELDS))
     if unknown:
         raise ValueError(f"Not project settings: {', '.join(unknown)}")
@@ -255,6 +293,8 @@ def _project_snapshot(project: Project, fields: Any) -> dict[str, Any]:
             value = value.geojson if value is not None else None
         elif isinstance(value, datetime):
             value = value.isoformat()
+        elif field in ("image", "image_thumbnail"):
+            value = getattr(value, "name", value) or ""
         snapshot[field] = value
     return snapshot
 
@@ -264,6 +304,7 @@ def proposal_delete(*, user: Person, proposal: Proposal, now: datetime | None = 
     """The author takes back their own pin while nobody has voted on or commented on it yet."""
     proposal = Proposal.objects.select_for_update().select_related("project").get(pk=proposal.pk)
     rules.may_delete_proposal.enforce(user, proposal, now)
+    delete_files_on_commit(photo_files(ProposalPhoto.objects.filter(proposal=proposal)))
     proposal.delete()
 
 

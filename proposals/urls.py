@@ -1,6 +1,6 @@
 """Citizen-facing pages of participation."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from proposals import views
 
@@ -35,6 +35,12 @@ urlpatterns = [
         "projekte/<slug:slug>/vorschlaege/<int:pk>/stimme/zurueckziehen/",
         views.vote_delete,
         name="vote-delete",
+    ),
+    re_path(r"^fotos/(?P<pk>[0-9]+)/(?P<variant>full|thumb)\.jpg$", views.photo_file, name="photo"),
+    re_path(
+        r"^projekte/(?P<slug>[-a-zA-Z0-9_]+)/bild/(?P<variant>full|thumb)\.jpg$",
+        views.project_image_file,
+        name="project-image",
     ),
     path("", include("proposals.workspace.urls")),
 ]

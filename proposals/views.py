@@ -10,10 +10,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,13 +22,15 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.types import Person, signed_in
+from infra.images import stored_image_response
 from infra.ratelimit import limit
 from proposals import rules
 from proposals.filters import ProposalFilter
 from proposals.forms import CommentForm, ProposalForm, add_service_errors
 from proposals.maps import picker_options, pins_url, proposal_map
 from proposals.maps import project_map as build_project_map
-from proposals.models import Comment, Phase, Project, Proposal, VotingMode
+from proposals.models import Comment, Phase, Project, Proposal, ProposalPhoto, VotingMode
+from proposals.photos import photos_visible_to
 from proposals.responses import next_url, refusal
 from proposals.selectors import (
     CommentNode,
@@ -42,6 +45,7 @@ from proposals.selectors import (
     proposals_visible_to,
     sites_on_map,
     with_counts,
+    with_first_photo,
 )
 from proposals.services import (
     comment_create,
@@ -156,7 +160,8 @@ def _project_page(
     phase = project.phase
     results = _results(project, phase) if votes_public else None
     paginator = Paginator(
-        with_counts(proposals, user=request.user).order_by(*order), PROPOSALS_PER_PAGE
+        with_first_photo(with_counts(proposals, user=request.user)).order_by(*order),
+        PROPOSALS_PER_PAGE,
     )
     if results is not None and not filters and not request.user.is_authenticated:
         # The ranking has counted the project's published proposals, which is exactly what an
@@ -216,7 +221,7 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
     if (reason := rules.may_add_proposal.reason(request.user, project)) is not None:
         return refusal(request, reason)
     places = project_places(project)
-    form = ProposalForm(request.POST or None, project=project, places=places)
+    form = ProposalForm(request.POST or None, request.FILES or None, project=project, places=places)
     if request.method == "POST" and form.is_valid():
         try:
             proposal = proposal_create(
@@ -258,7 +263,13 @@ def proposal_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "lon": round(proposal.location.x, 6),
         "lat": round(proposal.location.y, 6),
     }
-    form = ProposalForm(request.POST or None, initial=initial, project=project, places=places)
+    form = ProposalForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        project=project,
+        places=places,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             proposal_update(user=request.user, proposal=proposal, **form.service_arguments())
@@ -394,6 +405,7 @@ def _proposal_page(
         "may_edit": rules.may_edit_proposal(user, proposal),
         "may_delete": rules.may_delete_proposal(user, proposal),
         "awaits_approval": proposal.visibility == Proposal.Visibility.PENDING,
+        "photos": photos_visible_to(user, proposal),
         "login_url": _login_url(request, proposal.get_absolute_url()),
     }
     return render(request, "proposals/proposal_detail.html", context, status=status)
@@ -419,6 +431,7 @@ def _proposal_form_page(
             picker=picker_options(places),
         ),
         "legend": {"sites": bool(sites), "categories": list(project.categories.all())},
+        "proposal_photos": photos_visible_to(request.user, proposal) if proposal else [],
     }
     return render(
         request,
@@ -636,3 +649,24 @@ def my_participation(request: HttpRequest) -> HttpResponse:
         "proposals/my_participation.html",
         {"participation": participation_of(signed_in(request.user))},
     )
+
+
+@require_safe
+def photo_file(request: HttpRequest, pk: int, variant: str) -> HttpResponseBase:
+    """A proposal's photo, to whoever may see it (rules.may_view_photo); 404 to anyone else,
+    as for the proposal itself."""
+    photo = get_object_or_404(ProposalPhoto.objects.select_related("proposal__project"), pk=pk)
+    if not rules.may_view_photo(request.user, photo):
+        raise Http404
+    public = rules.may_view_photo(AnonymousUser(), photo)
+    name = photo.thumbnail.name if variant == "thumb" else photo.image.name
+    return stored_image_response(name or "", public=public)
+
+
+@require_safe
+def project_image_file(request: HttpRequest, slug: str, variant: str) -> HttpResponseBase:
+    project = get_object_or_404(Project, slug=slug)
+    if not rules.may_view_project(request.user, project) or not project.image:
+        raise Http404
+    name = project.image_thumbnail.name if variant == "thumb" else project.image.name
+    return stored_image_response(name or "", public=project.is_published)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -9,14 +10,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts import roles
 from audit.models import AuditEntry
 from geo.models import Area
+from infra.images import clean_image
 from locations.models import Site
 from proposals import services
 from proposals.models import Project, Proposal, Vote
+from proposals.photos import NewPhoto, store_photos
 from proposals.services import roles_ensure
 from tests.factories import (
     INSIDE,
@@ -31,6 +35,7 @@ from tests.factories import (
     VoteFactory,
 )
 from tests.html_hosts import referenced_hosts
+from tests.images import assert_no_metadata, jpeg_with_gps
 
 pytestmark = pytest.mark.django_db
 
@@ -504,3 +509,66 @@ def test_a_project_set_up_in_the_admin_is_created_by_the_service_and_audited(
     assert list(project.categories.values_list("name", flat=True)) == ["Kultur"]
     entry = AuditEntry.objects.get(action="project.create")
     assert entry.object_id == str(project.pk) and entry.after["title"] == "Neues Projekt"
+
+
+def test_a_project_image_uploaded_in_the_admin_needs_a_description_and_is_audited(
+    client: Any, staff: Any
+) -> None:
+    staff(client, roles.PLANNER)
+    project = ProjectFactory(ideas_start=None, ideas_end=None)
+    url = reverse("admin:proposals_project_change", args=[project.pk])
+
+    def image() -> Any:
+        return SimpleUploadedFile("platz.jpg", jpeg_with_gps(1800, 1000), "image/jpeg")
+
+    missing = client.post(url, project_form(project, image_upload=image()))
+    assert missing.status_code == 200
+    assert set(missing.context["adminform"].form.errors) == {"image_alt"}
+    not_a_picture = client.post(
+        url,
+        project_form(
+            project,
+            image_upload=SimpleUploadedFile("platz.jpg", b"kein Bild", "image/jpeg"),
+            image_alt="Der Platz",
+        ),
+    )
+    assert set(not_a_picture.context["adminform"].form.errors) == {"image_upload"}
+    project.refresh_from_db()
+    assert not project.image
+
+    saved = client.post(url, project_form(project, image_upload=image(), image_alt="Der Platz"))
+
+    assert saved.status_code == 302
+    project.refresh_from_db()
+    entry = AuditEntry.objects.get(action="project.update")
+    assert entry.after == {
+        "image": project.image.name,
+        "image_thumbnail": project.image_thumbnail.name,
+        "image_alt": "Der Platz",
+    }
+    response = client.get(project.image_url)
+    assert_no_metadata(b"".join(response.streaming_content))
+
+
+def test_photos_are_hidden_in_the_admin_through_the_service_with_a_reason(
+    client: Any, staff: Any
+) -> None:
+    staff(client, roles.PLANNER)
+    proposal = ProposalFactory()
+    store_photos(proposal, proposal.author, [NewPhoto(clean_image(io.BytesIO(jpeg_with_gps())))])
+    photo = proposal.photos.get()
+    photos = reverse("admin:proposals_proposalphoto_changelist")
+    assert client.get(photos).status_code == 200
+
+    refused = client.post(
+        photos, {"action": "photo_hide", "_selected_action": [photo.pk]}, follow=True
+    )
+    assert "warum das Foto ausgeblendet wird" in refused.content.decode()
+    client.post(
+        photos,
+        {"action": "photo_hide", "_selected_action": [photo.pk], "text": "Kennzeichen lesbar"},
+    )
+
+    photo.refresh_from_db()
+    assert photo.is_hidden and photo.moderation_reason == "Kennzeichen lesbar"
+    assert AuditEntry.objects.get().action == "photo.hide"

@@ -21,9 +21,11 @@ from accounts.selectors import display_name
 from api.pages import project_path
 from api.pagination import DEFAULT_LIMIT, GEOJSON, MAX_ID, MAX_LIMIT, MAX_OFFSET
 from geo.validation import parse_bbox, parse_geometry
+from infra.images import CleanImage, clean_image
 from locations.models import Site
 from proposals.features import DETAIL, LIST, PROPERTIES, VOTE_COUNT_HELP, Property
 from proposals.models import Category, Comment, Phase, Project, Proposal, Vote
+from proposals.photos import ALT_MAX_LENGTH
 from proposals.rules import Sight
 from proposals.selectors import projects_visible_to, proposals_visible_to
 
@@ -281,7 +283,44 @@ class VoteCreateSerializer(serializers.Serializer):
         return _("There is no proposal with the id {pk_value}.").format(pk_value=data["proposal"])
 
 
+class PhotoCreateSerializer(serializers.Serializer):
+    """A photo for a proposal, sent as multipart/form-data."""
+
+    image = serializers.FileField(
+        help_text=_(
+            "A JPEG, PNG or WebP picture (checked by its content), at most IMAGE_MAX_BYTES. "
+            "It is turned upright, resized and re-encoded as JPEG without any metadata."
+        )
+    )
+    alt_text = serializers.CharField(
+        max_length=ALT_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("What the picture shows, for people who cannot see it."),
+    )
+
+    def validate_image(self, upload: Any) -> CleanImage:
+        return clean_image(upload, size=upload.size)
+
+
 # ---- reads --------------------------------------------------------------------------------
+
+
+class PhotoSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+    thumbnail_url = serializers.CharField(read_only=True)
+    alt = serializers.CharField(
+        read_only=True, help_text=_("The author's description, or one naming the proposal.")
+    )
+    width = serializers.IntegerField(read_only=True)
+    height = serializers.IntegerField(read_only=True)
+    hidden = serializers.BooleanField(
+        source="is_hidden",
+        read_only=True,
+        help_text=_("Hidden by moderation (only its author and the planners see it)."),
+    )
 
 
 class PhaseSerializer(serializers.Serializer):

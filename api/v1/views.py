@@ -17,8 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,6 +37,7 @@ from proposals import rules
 from proposals.features import DETAIL_SPEC, LIST_SPEC, public_proposal_rows, with_feature_columns
 from proposals.filters import ProposalFilter
 from proposals.models import Comment, Project, Proposal, Vote
+from proposals.photos import NewPhoto, photo_add, photos_visible_to
 from proposals.rules import Sight
 from proposals.selectors import projects_visible_to, proposals_in_bbox, proposals_visible_to
 from proposals.services import comment_create, proposal_create, vote_cast, vote_withdraw
@@ -43,6 +46,9 @@ BAD_REQUEST = OpenApiResponse(description=_("Invalid input: messages per field."
 FORBIDDEN = OpenApiResponse(description=_("Not allowed: `detail` says why."))
 NOT_FOUND = OpenApiResponse(description=_("Not found, or not visible to you."))
 TOO_LARGE = OpenApiResponse(description=_("The request body exceeds 64 KiB."))
+PHOTO_TOO_LARGE = OpenApiResponse(
+    description=_("The request body exceeds IMAGE_MAX_BYTES plus 64 KiB.")
+)
 FEATURE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
@@ -187,6 +193,48 @@ class ProposalViewSet(GeoJSONViewSet):
             headers={"Location": request.build_absolute_uri(location)},
         )
 
+    @extend_schema(
+        parameters=[FEATURE_ID],
+        responses={200: s.PhotoSerializer(many=True), 404: NOT_FOUND},
+        description=_("The photos of a proposal you may see."),
+    )
+    # Both methods share the route and so its parsers: the GET has no body to parse.
+    @action(detail=True, methods=["get"], url_path="photos", parser_classes=[MultiPartParser])
+    def photos(self, request: Request, **kwargs: Any) -> Response:
+        proposal = _reachable_proposal(request, kwargs["id"])
+        photos = photos_visible_to(request.user, proposal)
+        return Response(s.PhotoSerializer(photos, many=True).data)
+
+    @extend_schema(
+        parameters=[FEATURE_ID],
+        request={"multipart/form-data": s.PhotoCreateSerializer},
+        responses={
+            201: s.PhotoSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            413: PHOTO_TOO_LARGE,
+        },
+        description=_(
+            "Attach a photo to your own proposal (while you may still edit it; at most "
+            "PHOTOS_PER_PROPOSAL). A picture that is not JPEG, PNG or WebP, too large, too "
+            "small, with too many pixels or damaged is refused with 400."
+        ),
+    )
+    @photos.mapping.post
+    def add_photo(self, request: Request, **kwargs: Any) -> Response:
+        proposal = _reachable_proposal(request, kwargs["id"])
+        data = s.PhotoCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        photo = photo_add(
+            user=request.user,
+            proposal=proposal,
+            photo=NewPhoto(
+                image=data.validated_data["image"], alt_text=data.validated_data["alt_text"]
+            ),
+        )
+        return Response(s.PhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
+
 
 class CommentViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Comments on a proposal; those hidden by moderation are left out."""
@@ -313,6 +361,15 @@ class VoteViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericViewSe
 
 def _results_public(request: Request, proposal: Proposal) -> bool:
     return rules.may_view_results(request.user, proposal.project)
+
+
+def _reachable_proposal(request: Request, raw_id: str) -> Proposal:
+    proposal = get_object_or_404(
+        Proposal.objects.select_related("project"), pk=_database_id(raw_id)
+    )
+    if not rules.may_view_proposal(request.user, proposal):
+        raise Http404(_("There is no such proposal, or it is not public."))
+    return proposal
 
 
 def _database_id(raw: str) -> int:

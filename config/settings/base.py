@@ -369,3 +369,30 @@ for _origin in EMBED_FRAME_ANCESTORS:
         raise ImproperlyConfigured(
             f"EMBED_FRAME_ANCESTORS takes origins such as https://www.example.org, not {_origin!r}."
         )
+
+# Photos with proposals and project images (infra/images.py checks and re-encodes them).
+# Uploaded files live under MEDIA_ROOT and are served by a view that asks who may see them
+# (proposals/photo_views.py), never straight from a public URL. With MEDIA_ACCEL_REDIRECT (a
+# path prefix, e.g. /_protected_media/) the view answers with X-Accel-Redirect and nginx sends
+# the file from its `internal` location (deploy/nginx.conf); empty: the app sends it itself.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_URL = "/media/"
+MEDIA_ACCEL_REDIRECT = env_str("MEDIA_ACCEL_REDIRECT", "")
+if MEDIA_ACCEL_REDIRECT and not (
+    MEDIA_ACCEL_REDIRECT.startswith("/") and MEDIA_ACCEL_REDIRECT.endswith("/")
+):
+    raise ImproperlyConfigured("MEDIA_ACCEL_REDIRECT must be a path like /_protected_media/.")
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 10_000_000)
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)  # a 48 MP phone stays below 2x
+IMAGE_MIN_EDGE = env_int("IMAGE_MIN_EDGE", 64)
+IMAGE_MAX_EDGE = env_int("IMAGE_MAX_EDGE", 1600)
+IMAGE_THUMBNAIL_EDGE = env_int("IMAGE_THUMBNAIL_EDGE", 480)
+PHOTOS_PER_PROPOSAL = env_int("PHOTOS_PER_PROPOSAL", 3)
+if not 0 < IMAGE_MIN_EDGE <= IMAGE_THUMBNAIL_EDGE <= IMAGE_MAX_EDGE:
+    raise ImproperlyConfigured(
+        "Need 0 < IMAGE_MIN_EDGE <= IMAGE_THUMBNAIL_EDGE <= IMAGE_MAX_EDGE (pixels)."
+    )
+if IMAGE_MAX_BYTES <= 0 or IMAGE_MAX_PIXELS <= 0 or PHOTOS_PER_PROPOSAL <= 0:
+    raise ImproperlyConfigured(
+        "IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS, PHOTOS_PER_PROPOSAL must be > 0."
+    )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geo.models import Area
 from geo.validation import parse_geometry
+from infra.images import CleanImage, clean_image
 from locations.models import Site
 from proposals.alerts.models import Frequency, ProgressUpdate, Subscription
 from proposals.models import Category, Project
@@ -106,7 +107,27 @@ class AreaSubscriptionForm(forms.Form):
 
 
 class ProgressForm(forms.ModelForm):
+    image_upload = forms.FileField(
+        label=_("Photo of the works"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("Optional: JPEG, PNG or WebP. Location and camera data are removed."),
+    )
+
     class Meta:
         model = ProgressUpdate
-        fields = ["text", "stage", "percent"]
+        fields = ["text", "stage", "percent", "image_upload", "image_alt"]
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {"image_alt": _("What the photo shows, for people who cannot see it.")}
+
+    def clean_image_upload(self) -> CleanImage | None:
+        upload = self.cleaned_data.get("image_upload")
+        return clean_image(upload, size=upload.size) if upload else None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("image_upload") and not (data.get("image_alt") or "").strip():
+            self.add_error(
+                "image_alt", _("Describe the picture: people who cannot see it read this.")
+            )
+        return data

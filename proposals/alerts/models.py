@@ -169,6 +169,11 @@ class ProgressUpdate(models.Model):
         related_name="+",
         verbose_name=_("written by"),
     )
+    # A photo of the works (optional): re-encoded without metadata (infra/images.py), seen by
+    # whoever sees the proposal.
+    image = models.FileField(_("photo"), max_length=200, blank=True, editable=False)
+    image_thumbnail = models.FileField(max_length=200, blank=True, editable=False)
+    image_alt = models.CharField(_("photo description"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("dated"), auto_now_add=True, db_index=True)
 
     class Meta:

@@ -20,6 +20,7 @@ from audit.services import log_action
 from geo.crs import METRIC_SRID
 from geo.models import Area
 from geo.validation import as_storage_multipolygon
+from infra.images import CleanImage
 from locations.models import Site
 from proposals import rules
 from proposals.alerts import mail
@@ -27,6 +28,7 @@ from proposals.alerts.matching import match_and_record
 from proposals.alerts.models import AlertSettings, Frequency, Notice, ProgressUpdate, Subscription
 from proposals.errors import refusal
 from proposals.models import Category, Project, Proposal, ProposalResponse
+from proposals.photos import PROGRESS_IMAGE_FOLDER, discard_files, save_image_files
 
 Kind = Subscription.Kind
 # Drawn areas larger than this are refused: an alert for half the state is not what anyone means.
@@ -215,20 +217,44 @@ def progress_add(
     text: str,
     stage: str = "",
     percent: int | None = None,
+    image: CleanImage | None = None,
+    image_alt: str = "",
 ) -> ProgressUpdate:
-    """Staff report a dated step of implementing an accepted proposal; followers hear of it."""
+    """Staff report a dated step of implementing an accepted proposal, optionally with a photo
+    (from infra.images.clean_image, described); followers hear of it."""
     rules.may_report_progress.enforce(actor, proposal)
+    image_alt = image_alt.strip()
+    if image is not None and not image_alt:
+        raise refusal(
+            "image_alt", _("Describe the picture: people who cannot see it read this."), "required"
+        )
     update = ProgressUpdate(
-        proposal=proposal, text=text.strip(), stage=stage, percent=percent, author=actor
+        proposal=proposal,
+        text=text.strip(),
+        stage=stage,
+        percent=percent,
+        author=actor,
+        image_alt=image_alt if image is not None else "",
     )
     update.full_clean()
-    update.save()
+    if image is not None:
+        update.image, update.image_thumbnail = save_image_files(PROGRESS_IMAGE_FOLDER, image)
+    try:
+        update.save()
+    except Exception:
+        discard_files([update.image.name, update.image_thumbnail.name])
+        raise
     log_action(
         actor=actor,
         action="proposal.progress",
         obj=proposal,
         project=proposal.project,
-        after={"text": update.text, "stage": stage, "percent": percent},
+        after={
+            "text": update.text,
+            "stage": stage,
+            "percent": percent,
+            **({"image": update.image.name, "image_alt": image_alt} if image else {}),
+        },
     )
     _announce(Notice.Event.PROGRESS, proposal, progress=update, to_voters=True)
     return update

@@ -1,6 +1,6 @@
 """Pages and feeds of alerts (German paths, as the rest of the citizens' pages)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from proposals.alerts import feeds, views
 
@@ -18,6 +18,11 @@ urlpatterns = [
         name="project-implementation",
     ),
     path("umsetzung/vorschlaege/<int:pk>/fortschritt/", views.progress_new, name="progress-new"),
+    re_path(
+        r"^umsetzung/fortschritt/(?P<pk>[0-9]+)/(?P<variant>full|thumb)\.jpg$",
+        views.progress_image_file,
+        name="progress-image",
+    ),
     path("einbetten/projekte/<slug:slug>/", views.embed, name="embed"),
     path("einbetten/projekte/<slug:slug>/code/", views.embed_code_page, name="embed-code"),
     path("feeds/projekte/<slug:slug>.atom", feeds.ProjectFeed(), name="feed-project"),

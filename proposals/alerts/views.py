@@ -9,9 +9,16 @@ import folium
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import escape
@@ -20,12 +27,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from geo.maps import TEXT_TOOLTIP, RenderedMap, base_map, render_map
+from infra.images import stored_image_response
 from infra.ratelimit import limit
 from proposals import rules
 from proposals.alerts import mail, selectors, services
 from proposals.alerts.forms import AreaSubscriptionForm, FrequencyForm, ProgressForm
 from proposals.alerts.maps import centre, draw_map
-from proposals.alerts.models import Subscription
+from proposals.alerts.models import ProgressUpdate, Subscription
 from proposals.forms import add_service_errors
 from proposals.maps import PERIMETER_STYLE, pins_url, project_map
 from proposals.models import Category, Project, Proposal
@@ -237,7 +245,10 @@ def progress_new(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if not rules.may_report_progress(request.user, proposal):
         return refusal(request, rules.may_report_progress.reason(request.user, proposal) or "")
-    form = ProgressForm(request.POST if request.method == "POST" else None)
+    form = ProgressForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
     status = 200
     if form.is_bound:
         if form.is_valid():
@@ -248,6 +259,8 @@ def progress_new(request: HttpRequest, pk: int) -> HttpResponse:
                     text=form.cleaned_data["text"],
                     stage=form.cleaned_data["stage"],
                     percent=form.cleaned_data["percent"],
+                    image=form.cleaned_data["image_upload"],
+                    image_alt=form.cleaned_data["image_alt"],
                 )
             except ValidationError as error:
                 add_service_errors(form, error)  # type: ignore[arg-type]
@@ -261,6 +274,17 @@ def progress_new(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "proposal": proposal, "updates": selectors.progress_of(proposal)},
         status=status,
     )
+
+
+@require_safe
+def progress_image_file(request: HttpRequest, pk: int, variant: str) -> HttpResponseBase:
+    """A progress update's photo, to whoever may open its proposal (404 to anyone else)."""
+    update = get_object_or_404(ProgressUpdate.objects.select_related("proposal__project"), pk=pk)
+    if not update.image or not rules.may_view_proposal(request.user, update.proposal):
+        raise Http404
+    public = rules.may_view_proposal(AnonymousUser(), update.proposal)
+    name = update.image_thumbnail.name if variant == "thumb" else update.image.name
+    return stored_image_response(name or "", public=public)
 
 
 # ---- The embeddable map -------------------------------------------------------------------

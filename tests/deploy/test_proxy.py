@@ -3,6 +3,7 @@ in front of gunicorn with the production settings."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -12,8 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import connection
 
+from infra.images import clean_image
+from proposals.photos import NewPhoto, photo_add, photo_moderate
 from tests.api.test_tiles import tile_of
 from tests.deploy.conftest import (
     ROOT,
@@ -24,7 +29,8 @@ from tests.deploy.conftest import (
     production_env,
     wait_until,
 )
-from tests.factories import INSIDE, ProjectFactory, ProposalFactory, UserFactory
+from tests.factories import INSIDE, ProjectFactory, ProposalFactory, UserFactory, planner
+from tests.images import assert_no_metadata, jpeg_with_gps
 
 HSTS = "max-age=31536000; includeSubDomains; preload"
 
@@ -55,6 +61,9 @@ def proxy(transactional_db: Any, static_root: Path, tmp_path: Path) -> Iterator[
         DJANGO_HSTS_INCLUDE_SUBDOMAINS="true",
         DJANGO_HSTS_PRELOAD="true",
         RATE_LIMIT_LOGIN="3/m/ip",
+        # The pictures this test process stores are the ones the app and nginx read.
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        MEDIA_ACCEL_REDIRECT="/_protected_media/",
     )
     cert, key = certificate(tmp_path)
     with gunicorn(env, tmp_path) as app_port:
@@ -67,6 +76,7 @@ def proxy(transactional_db: Any, static_root: Path, tmp_path: Path) -> Iterator[
             "certificate_key": str(key),
             "upstream": f"127.0.0.1:{app_port}",
             "cache_dir": str(tmp_path / "cache"),
+            "media_root": str(settings.MEDIA_ROOT),
         }.items():
             site = site.replace("{{" + name + "}}", value)
         assert not [line for line in site.splitlines() if "{{" in line.split("#")[0]]
@@ -204,3 +214,31 @@ def test_links_in_mails_are_https(proxy: dict[str, Any]) -> None:
         [(message,)] = cursor.fetchall()
     body = json.loads(message)["body"]
     assert proxy["base"] + "/konto/password/reset/key/" in body, body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_photos_are_sent_by_nginx_after_the_app_asked_who_may_see_them(
+    proxy: dict[str, Any],
+) -> None:
+    proposal = ProposalFactory(project=ProjectFactory(), location=INSIDE)
+    photo = photo_add(
+        user=proposal.author,
+        proposal=proposal,
+        photo=NewPhoto(image=clean_image(io.BytesIO(jpeg_with_gps()))),
+    )
+    client = Client(proxy["base"], ca_file=proxy["cert"])
+
+    response, body = client.get(f"/fotos/{photo.pk}/full.jpg")
+    assert response.status == 200, body[:300]
+    assert response.headers["Content-Type"] == "image/jpeg"
+    with default_storage.open(photo.image.name) as stored:
+        assert body == stored.read()  # nginx sent the stored file itself
+    assert_no_metadata(body)
+    # The internal location is not reachable from outside.
+    response, _ = client.get(f"/_protected_media/{photo.image.name}")
+    assert response.status == 404
+
+    photo_moderate(actor=planner(), photo=photo, action="hide", reason="Gesicht erkennbar")
+    response, body = client.get(f"/fotos/{photo.pk}/full.jpg")
+    assert response.status == 404
+    assert not body.startswith(b"\xff\xd8")

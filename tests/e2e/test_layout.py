@@ -4,6 +4,7 @@ legend, axe-core without violations, nothing asked of other hosts (the `visit` f
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
+from infra.images import clean_image
 from proposals.models import Project, VotingMode
-from proposals.services import tally_record, vote_cast
+from proposals.photos import NewPhoto, store_photos
+from proposals.services import project_update, tally_record, vote_cast
 from tests.e2e.conftest import SHOTS
 from tests.factories import (
     INSIDE,
@@ -25,6 +28,7 @@ from tests.factories import (
     UserFactory,
     planner,
 )
+from tests.images import jpeg_with_gps
 
 SIZES = {"desktop": (1280, 900), "phone": (375, 667)}
 LONG = "Ausprobierbox für Lastenräder und Paketstation an der Fackelstraße/Ecke Marktstraße"
@@ -76,6 +80,18 @@ def _projects() -> dict[str, Project]:
         voting_end=timezone.now() - timedelta(minutes=1),
     )
     CommentFactory(proposal=options[0], body="Gute Lage.")
+    # Pictures: the project image must not push the map down; a photo shows on the proposal.
+    project_update(
+        actor=planner(username="bildredaktion"),
+        project=ideas,
+        changes={"image_alt": "Der Stiftsplatz an einem Sommerabend"},
+        image=clean_image(io.BytesIO(jpeg_with_gps(1600, 900))),
+    )
+    store_photos(
+        options[0],
+        options[0].author,
+        [NewPhoto(image=clean_image(io.BytesIO(jpeg_with_gps())), alt_text="Die Ecke am Brunnen")],
+    )
     return {"ideas": ideas, "closed": closed}
 
 

@@ -149,6 +149,8 @@ def test_a_pin_placed_with_the_keyboard_only(visit: Any) -> None:
     # First an empty form: the error summary takes the focus.
     tab_to("id_title")
     tab_to("id_category")
+    tab_to("id_photo")  # the optional photo and its description come last
+    tab_to("id_photo_alt")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Vorschlag einreichen"
     with page.expect_navigation():

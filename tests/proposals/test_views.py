@@ -389,8 +389,8 @@ def test_proposal_page_queries_do_not_grow_with_comments(
         CommentFactory(proposal=proposal, parent=parent)
 
     # the proposal with its project, category, site, author and counts; the comments; the
-    # city's official responses
-    with django_assert_num_queries(3):
+    # city's official responses; its photos
+    with django_assert_num_queries(4):
         client.get(proposal.get_absolute_url())
 
 
@@ -517,8 +517,9 @@ def test_my_participation_lists_own_proposals_comments_votes_and_responses(
     VoteFactory(user=me, proposal=ProposalFactory(project=voting, title="Ausprobierbox"))
     client.force_login(me)
 
-    # session, user; proposals, their responses, comments, votes; the menu's groups (roles)
-    with django_assert_num_queries(7):
+    # session, user; proposals, their responses and photos, comments, votes; the menu's groups
+    # (roles)
+    with django_assert_num_queries(8):
         response = client.get(reverse("proposals:my-participation"))
     page = response.content.decode()
     assert response.status_code == 200
