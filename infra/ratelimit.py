@@ -39,6 +39,17 @@ MESSAGE = _("Too many requests in a short time. Please wait a moment and try aga
 # forever, one per client ever seen. The process that counts deletes such rows now and then.
 PRUNE_INTERVAL = 300  # seconds, per process
 _next_prune = 0.0
+_TABLE = RateCounter._meta.db_table
+# A new window starts the count again; the row is locked for the moment of the update.
+_HIT_SQL = f"""
+    INSERT INTO {_TABLE} (key, window_index, count, expires_at) VALUES (%s, %s, 1, %s)
+    ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN {_TABLE}.window_index = EXCLUDED.window_index
+                     THEN {_TABLE}.count + 1 ELSE 1 END,
+        window_index = EXCLUDED.window_index,
+        expires_at = EXCLUDED.expires_at
+    RETURNING count
+"""  # noqa: S608 -- the table name is ours, the values are parameters
 
 
 @dataclass(frozen=True)
@@ -75,33 +86,60 @@ def client_key(request: HttpRequest) -> str:
     return f"ip:{get_adapter().get_client_ip(request)}"
 
 
-def hit(scope: str, key: str, *, now: float | None = None) -> int | None:
-    """Count one write; None if it is within the limit, else the seconds until it is again."""
+@dataclass(frozen=True)
+class Count:
+    """One write counted against a scope's rate, as a statement (one atomic upsert).
+
+    `hit` runs it by itself; a service can run it with its own statements, in its own
+    transaction and round trip (`proposals.services.vote_cast`), and judge the count it returns.
+    """
+
+    sql: str
+    params: list[Any]
+    rate: Rate
+    window: int
+    now: float
+
+    def retry_after(self, count: int) -> int | None:
+        """None if `count` (what the statement returned) is within the limit, else the seconds
+        until it is again."""
+        if count <= self.rate.count:
+            return None
+        return max(1, int((self.window + 1) * self.rate.seconds - self.now))
+
+    def alone(self) -> int | None:
+        """Count now, in the caller's transaction (or its own): `retry_after` of the new count."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            (count,) = cursor.fetchone()
+        return self.retry_after(count)
+
+
+class Exceeded(Exception):
+    """A write beyond its scope's rate, raised by a service that counted it itself; views answer
+    429 (`RateLimited` in the API, `too_many_requests` on pages)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def counting(scope: str, key: str, *, now: float | None = None) -> Count | None:
+    """The count of one write of `key` in `scope`, not yet made; None if the scope has no limit."""
     rate = rate_for(scope)
     if rate is None:
         return None
     now = time.time() if now is None else now
     _prune_now_and_then(now)
     window = int(now // rate.seconds)
-    table = RateCounter._meta.db_table
-    with connection.cursor() as cursor:
-        # A new window starts the count again; the row is locked for the moment of the update.
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (key, window_index, count, expires_at) VALUES (%s, %s, 1, %s)
-            ON CONFLICT (key) DO UPDATE SET
-                count = CASE WHEN {table}.window_index = EXCLUDED.window_index
-                             THEN {table}.count + 1 ELSE 1 END,
-                window_index = EXCLUDED.window_index,
-                expires_at = EXCLUDED.expires_at
-            RETURNING count
-            """,  # noqa: S608 -- the table name is ours, the values are parameters
-            [f"{scope}:{key}"[:200], window, (window + 1) * rate.seconds],
-        )
-        (count,) = cursor.fetchone()
-    if count <= rate.count:
-        return None
-    return max(1, int((window + 1) * rate.seconds - now))
+    params: list[Any] = [f"{scope}:{key}"[:200], window, (window + 1) * rate.seconds]
+    return Count(_HIT_SQL, params, rate, window, now)
+
+
+def hit(scope: str, key: str, *, now: float | None = None) -> int | None:
+    """Count one write; None if it is within the limit, else the seconds until it is again."""
+    count = counting(scope, key, now=now)
+    return None if count is None else count.alone()
 
 
 def prune(*, now: float | None = None) -> int:

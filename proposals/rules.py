@@ -15,6 +15,7 @@ from typing import Any, Generic, ParamSpec
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Case, Expression, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
@@ -50,9 +51,26 @@ def _in_group(user: Person, group: str) -> bool:
     # The groups are read once per user object: pages check several rules per request.
     cache = getattr(user, "_mmk_groups", None)
     if cache is None:
-        cache = set(user.groups.values_list("name", flat=True))
-        setattr(user, "_mmk_groups", cache)  # noqa: B010 -- a cache on the object
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {GROUP_NAMES_SQL}", [user.pk])
+            (names,) = cursor.fetchone()
+        cache = remember_groups(user, names)
     return group in cache
+
+
+# The names of account %s's groups as an SQL array, for a statement that reads them along with
+# other things (the vote path's lock statement); it hands them to `remember_groups`.
+GROUP_NAMES_SQL = (
+    "ARRAY(SELECT g.name FROM auth_group AS g JOIN auth_user_groups AS ug ON ug.group_id = g.id"
+    " WHERE ug.user_id = %s)"
+)
+
+
+def remember_groups(user: Person, names: Collection[str]) -> set[str]:
+    """Keep the person's group names for the rules of this request (`_in_group` reads them)."""
+    cache = set(names)
+    setattr(user, "_mmk_groups", cache)  # noqa: B010 -- a cache on the object
+    return cache
 
 
 def is_planner(user: Person) -> bool:

@@ -101,6 +101,16 @@ def vote_counts(project: Project) -> dict[int, int]:
     return dict(rows)
 
 
+def proposal_vote_total(proposal_id: int) -> int:
+    """Online votes on one proposal (the weights summed): what a voter sees after voting."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(weight), 0) FROM proposals_vote WHERE proposal_id = %s",
+            [proposal_id],
+        )
+        return int(cursor.fetchone()[0])
+
+
 @dataclass(frozen=True)
 class ResultRow:
     proposal_id: int

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.apps import apps
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from accounts.selectors import EMAIL_CONFIRMED_SQL, remember_email_confirmed
 from accounts.types import Person, signed_in
 from audit.services import log_action
 from geo.validation import as_storage_point
+from infra import ratelimit
 from infra.images import CleanImage
 from locations.models import Site
 from proposals import rules
@@ -44,6 +46,8 @@ from proposals.photos import (
     store_photos,
 )
 from proposals.selectors import current_tallies
+
+M = TypeVar("M", bound=Model)
 
 
 @transaction.atomic
@@ -348,7 +352,13 @@ def comment_create(
     return comment
 
 
-def vote_cast(*, user: Person, proposal: Proposal, now: datetime | None = None) -> Vote:
+def vote_cast(
+    *,
+    user: Person,
+    proposal: Proposal | int,
+    now: datetime | None = None,
+    count: ratelimit.Count | None = None,
+) -> Vote:
     """One vote for `proposal` under its project's voting mode.
 
     support: one vote per proposal. single: one option per project; casting another moves it.
@@ -357,23 +367,59 @@ def vote_cast(*, user: Person, proposal: Proposal, now: datetime | None = None) 
     one account are serialised and can never exceed a limit; the unique constraint on
     (user, proposal) backs this up in the database.
 
-    Runs in the caller's transaction when there is one (the API counts the request against the
-    rate limit in the same one): a refusal writes nothing and is raised after this block, so the
-    caller's transaction stays usable and no savepoint is needed.
+    `proposal` is the proposal as the caller has it (a page), or its id (the API): then it is
+    read in the same round trip as the locks, and one the person may not see is refused as if
+    it did not exist. `count` is the request's rate count (`infra.ratelimit.counting`), made in
+    the vote's transaction: beyond the limit nothing else happens, the count stays and
+    `ratelimit.Exceeded` is raised.
+
+    One transaction, one commit (or the caller's transaction when there is one), and two round
+    trips: the count, locks and reads, then the write. A refusal writes nothing and is raised
+    after the block, so the count is kept and no savepoint is needed.
     """
-    rules.may_vote.enforce(user, proposal, now)
+    account = signed_in(user)
     with transaction.atomic(savepoint=False):
-        outcome = _cast_locked(user, proposal)
-    if isinstance(outcome, ValidationError):
+        outcome = _cast_locked(account, proposal, now, count)
+    if isinstance(outcome, Exception):
         raise outcome
     return outcome
 
 
 # The vote path is the hottest write: its statements are written out (no ORM compilation per
-# vote), four of them after the checks in Python: the ballot lock, the proposal held and checked
-# again, this person's votes in the project, and one write.
+# vote) and sent together. One round trip: the rate count; the proposal and its project as they
+# are, with what the rules need of the person, and the ballot lock; the proposal held and checked
+# again; this person's votes in the project. Each statement of a round trip sees what committed
+# before it began (READ COMMITTED): the last two run after both locks are held, so they see a
+# merge or another vote of this person that the locks waited for.
+_PROJECT_FIELDS = [
+    "id",
+    "is_published",
+    "ideas_start",
+    "ideas_end",
+    "voting_start",
+    "voting_end",
+    "voting_mode",
+    "votes_per_person",
+    "max_votes_per_option",
+    "results_visibility",
+]
+_PROPOSAL_FIELDS = ["id", "project_id", "visibility", "author_id", "merged_into_id"]
+_READ_AND_LOCK_SQL = (
+    "SELECT "  # noqa: S608 -- column names and SQL of ours; the values are parameters
+    + ", ".join(f"j.{f}" for f in _PROJECT_FIELDS)
+    + ", p.visibility, p.author_id, p.merged_into_id"
+    + f", {EMAIL_CONFIRMED_SQL}, {rules.GROUP_NAMES_SQL}"
+    + ", pg_advisory_xact_lock(hashtextextended('ballot:' || p.project_id || ':' || %s, 0))"
+    " FROM proposals_proposal AS p JOIN proposals_project AS j ON j.id = p.project_id"
+    " WHERE p.id = %s"
+)
+# A planner's merge or hiding locks the row FOR UPDATE; a vote arriving meanwhile waits here,
+# then sees the committed state, so it never lands on a proposal that just left the vote. FOR
+# SHARE: voters do not wait for each other.
+_RECHECK_SQL = "SELECT visibility, merged_into_id FROM proposals_proposal WHERE id = %s FOR SHARE"
 _MY_VOTES_SQL = (
-    "SELECT proposal_id, weight FROM proposals_vote WHERE project_id = %s AND user_id = %s"
+    "SELECT proposal_id, weight FROM proposals_vote WHERE user_id = %s"
+    " AND project_id = (SELECT project_id FROM proposals_proposal WHERE id = %s)"
 )
 _INSERT_VOTE_SQL = (
     "INSERT INTO proposals_vote (project_id, proposal_id, user_id, weight, created_at)"
@@ -391,30 +437,75 @@ _ADD_WEIGHT_SQL = (
 )
 
 
-def _cast_locked(user: Person, proposal: Proposal) -> Vote | ValidationError:
+def _cast_locked(
+    user: User, given: Proposal | int, now: datetime | None, count: ratelimit.Count | None
+) -> Vote | Exception:
     """The vote under the ballot lock; a refusal is returned (nothing written), not raised."""
-    project = proposal.project
-    _lock_ballot(project, user)
-    if not _lock_open_option(proposal):
-        return _refusal("proposal", _("This proposal no longer takes votes."), "not_open")
+    pk = given.pk if isinstance(given, Proposal) else given
+    statements = [_READ_AND_LOCK_SQL, _RECHECK_SQL, _MY_VOTES_SQL]
+    params: list[Any] = [user.pk, user.pk, user.pk, pk, pk, user.pk, pk]
+    if count is not None:
+        statements.insert(0, count.sql)
+        params[:0] = count.params
     with connection.cursor() as cursor:
-        # Read after both locks: a merge that moved votes has committed by now.
-        cursor.execute(_MY_VOTES_SQL, [project.pk, user.pk])
+        cursor.execute(";\n".join(statements), params)
+        if count is not None:
+            (counted,) = cursor.fetchone()
+            cursor.nextset()
+            if (retry_after := count.retry_after(counted)) is not None:
+                return ratelimit.Exceeded(retry_after)
+        row = cursor.fetchone()
+        cursor.nextset()
+        held = cursor.fetchone()
+        cursor.nextset()
         mine: dict[int, int] = dict(cursor.fetchall())
-    refusal = rules.ballot_refusal(project, mine, proposal.pk)
+    if row is not None:  # what the rules ask of the person, read along: no queries of theirs
+        remember_email_confirmed(user, row[-3])
+        rules.remember_groups(user, row[-2])
+    if isinstance(given, Proposal):
+        proposal = given  # the rules judge what the caller saw; the row is checked again below
+    elif row is None or not rules.may_view_proposal(user, proposal := _proposal_from(row, pk)):
+        return _refusal(
+            "proposal",
+            _("There is no proposal with the id {pk_value}.").format(pk_value=pk),
+            "does_not_exist",
+        )
+    if (reason := rules.may_vote.reason(user, proposal, now)) is not None:
+        return PermissionDenied(reason)
+    if held is None or held[0] != Proposal.Visibility.PUBLISHED or held[1] is not None:
+        return _refusal("proposal", _("This proposal no longer takes votes."), "not_open")
+    project = proposal.project
+    refusal = rules.ballot_refusal(project, mine, pk)
     if refusal is not None:
         return _refusal("proposal", refusal.message, refusal.code)
-    if proposal.pk in mine:  # budget mode: one more vote on an option of mine
+    if pk in mine:  # budget mode: one more vote on an option of mine
         with connection.cursor() as cursor:
-            cursor.execute(_ADD_WEIGHT_SQL, [user.pk, proposal.pk])
-            pk, weight, created_at = cursor.fetchone()
-        return _vote(pk, user, proposal, weight=weight, created_at=created_at)
+            cursor.execute(_ADD_WEIGHT_SQL, [user.pk, pk])
+            vote_pk, weight, created_at = cursor.fetchone()
+        return _vote(vote_pk, user, proposal, weight=weight, created_at=created_at)
     if project.voting_mode == VotingMode.SINGLE and mine:
         return _store_vote(_MOVE_VOTE_SQL, [project.pk, user.pk], user, proposal)
     return _store_vote(_INSERT_VOTE_SQL, [], user, proposal)
 
 
-def _store_vote(sql: str, before: list[Any], user: Person, proposal: Proposal) -> Vote:
+def _proposal_from(row: tuple[Any, ...], pk: int) -> Proposal:
+    """The proposal and its project from the lock statement's row, with the fields the rules
+    read (others are deferred: reading one would cost a query, and the query count test says)."""
+    width = len(_PROJECT_FIELDS)
+    project = _partial(Project, dict(zip(_PROJECT_FIELDS, row[:width], strict=True)))
+    values = dict(zip(_PROPOSAL_FIELDS, [pk, project.pk, *row[width : width + 3]], strict=True))
+    proposal = _partial(Proposal, values)
+    proposal.project = project
+    return proposal
+
+
+def _partial(model: type[M], values: dict[str, Any]) -> M:
+    """An instance as if fetched with only these columns (Django wants them in field order)."""
+    ordered = [values[f.attname] for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db("default", values, ordered)
+
+
+def _store_vote(sql: str, before: list[Any], user: User, proposal: Proposal) -> Vote:
     created_at = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(sql, [*before, proposal.project_id, proposal.pk, user.pk, created_at])
@@ -422,12 +513,12 @@ def _store_vote(sql: str, before: list[Any], user: Person, proposal: Proposal) -
     return _vote(pk, user, proposal, weight=1, created_at=created_at)
 
 
-def _vote(pk: int, user: Person, proposal: Proposal, *, weight: int, created_at: datetime) -> Vote:
+def _vote(pk: int, user: User, proposal: Proposal, *, weight: int, created_at: datetime) -> Vote:
     vote = Vote(
         pk=pk,
         project=proposal.project,
         proposal=proposal,
-        user=signed_in(user),
+        user=user,
         weight=weight,
         created_at=created_at,
     )
@@ -449,21 +540,6 @@ def vote_withdraw(*, user: Person, proposal: Proposal, now: datetime | None = No
             vote.save(update_fields=["weight"])
         else:
             vote.delete()
-
-
-def _lock_open_option(proposal: Proposal) -> bool:
-    """Hold the proposal (FOR SHARE: voters do not wait for each other); is it still open?
-
-    A planner's merge or hiding locks the row FOR UPDATE; a vote arriving meanwhile waits here,
-    then sees the committed state, so it never lands on a proposal that just left the vote.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT visibility, merged_into_id FROM proposals_proposal WHERE id = %s FOR SHARE",
-            [proposal.pk],
-        )
-        row = cursor.fetchone()
-    return row is not None and row[0] == Proposal.Visibility.PUBLISHED and row[1] is None
 
 
 def _lock_ballot(project: Project, user: Person) -> None:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.types import Person, signed_in
 from infra.images import stored_image_response
-from infra.ratelimit import limit
+from infra.ratelimit import Count, Exceeded, client_key, counting, limit, too_many_requests
 from proposals import rules
 from proposals.filters import ProposalFilter
 from proposals.forms import CommentForm, ProposalForm, add_service_errors
@@ -344,19 +344,32 @@ def comment_new(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-@limit("votes")
 def vote_new(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return _vote(request, slug, pk, withdraw=False)
+    # The rate count is made in the vote's own transaction (vote_cast): one commit. A request
+    # that casts nothing (no such proposal, not signed in) is counted alone, as `limit` would.
+    count = counting("votes", client_key(request))
+    try:
+        proposal = _visible_proposal(request, slug, pk)
+    except Http404:
+        if count is not None and (retry_after := count.alone()) is not None:
+            return too_many_requests(request, retry_after)
+        raise
+    if not request.user.is_authenticated:
+        if count is not None and (retry_after := count.alone()) is not None:
+            return too_many_requests(request, retry_after)
+        count = None
+    return _vote(request, proposal, withdraw=False, count=count)
 
 
 @require_POST
 @limit("votes")
 def vote_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return _vote(request, slug, pk, withdraw=True)
+    return _vote(request, _visible_proposal(request, slug, pk), withdraw=True)
 
 
-def _vote(request: HttpRequest, slug: str, pk: int, *, withdraw: bool) -> HttpResponse:
-    proposal = _visible_proposal(request, slug, pk)
+def _vote(
+    request: HttpRequest, proposal: Proposal, *, withdraw: bool, count: Count | None = None
+) -> HttpResponse:
     back = next_url(request, default=proposal.get_absolute_url() + "#abstimmen")
     if not request.user.is_authenticated:
         return redirect_to_login(back)
@@ -364,7 +377,9 @@ def _vote(request: HttpRequest, slug: str, pk: int, *, withdraw: bool) -> HttpRe
         if withdraw:
             vote_withdraw(user=request.user, proposal=proposal)
         else:
-            vote_cast(user=request.user, proposal=proposal)
+            vote_cast(user=request.user, proposal=proposal, count=count)
+    except Exceeded as exceeded:
+        return too_many_requests(request, exceeded.retry_after)
     except PermissionDenied as denied:
         return refusal(request, denied)
     except ValidationError as error:

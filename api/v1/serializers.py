@@ -267,7 +267,7 @@ class CommentCreateSerializer(serializers.Serializer):
 
 
 class VoteCreateSerializer(serializers.Serializer):
-    # A plain id: the view looks the proposal up once, with its project (the hottest write).
+    # A plain id: vote_cast reads the proposal with its project along with its locks.
     proposal = WholeNumberField(
         min_value=1,
         max_value=MAX_ID,
@@ -277,10 +277,6 @@ class VoteCreateSerializer(serializers.Serializer):
             "max_value": _("There is no such proposal, or it is not public."),
         },
     )
-
-    @staticmethod
-    def no_such_proposal(data: dict[str, Any]) -> str:
-        return _("There is no proposal with the id {pk_value}.").format(pk_value=data["proposal"])
 
 
 class PhotoCreateSerializer(serializers.Serializer):
