@@ -10,11 +10,13 @@ from django.contrib.gis.db.models.functions import Intersection, PointOnSurface
 from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.db.models import (
+    BigIntegerField,
     Count,
     Exists,
     IntegerField,
     OuterRef,
     QuerySet,
+    Subquery,
     Sum,
     Value,
 )
@@ -24,12 +26,21 @@ from accounts.types import Person
 from geo.models import Area
 from locations.models import Site
 from proposals import rules
-from proposals.models import Comment, PaperTally, Project, Proposal, Vote
+from proposals.models import Comment, PaperTally, Project, ProjectDataVersion, Proposal, Vote
 
 
 def projects_visible_to(user: Person) -> QuerySet[Project]:
     projects = Project.objects.all()
     return projects if rules.is_planner(user) else projects.filter(is_published=True)
+
+
+def with_data_version(projects: QuerySet[Project]) -> QuerySet[Project]:
+    """Each project with its `data_version` (ProjectDataVersion), read in the same query.
+
+    Read before anything the page shows: what is read after it is at least as new as it.
+    """
+    version = ProjectDataVersion.objects.filter(project_id=OuterRef("pk")).values("version")
+    return projects.annotate(data_version=Subquery(version, output_field=BigIntegerField()))
 
 
 def proposals_visible_to(
