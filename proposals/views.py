@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 from urllib.parse import quote, urlencode
 
@@ -22,7 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.types import Person, signed_in
-from infra.pagecache import render_shared
+from infra.pagecache import render_shared, shareable
 from infra.ratelimit import limit
 from proposals import rules
 from proposals.filters import ProposalFilter
@@ -38,13 +39,13 @@ from proposals.selectors import (
     current_tallies,
     my_votes,
     participation_of,
+    project_head,
     project_places,
     project_results,
     projects_visible_to,
     proposals_visible_to,
     sites_on_map,
     with_counts,
-    with_data_version,
 )
 from proposals.services import (
     comment_create,
@@ -131,42 +132,38 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     results are public (both move with the clock), one `now` for the key and the page. A
     signed-in person's page (their votes, pending proposals, forms) is rendered for them.
     """
-    project = get_object_or_404(with_data_version(Project.objects.all()), slug=slug)
-    if not rules.may_view_project(request.user, project):
+    if not shareable(request):
+        project = get_object_or_404(Project, slug=slug)
+        if not rules.may_view_project(request.user, project):
+            raise Http404
+        context, status = _project_context(request, project, now=timezone.now())
+        return render(request, "proposals/project_detail.html", context, status=status)
+    found = project_head(slug)
+    if found is None or not rules.may_view_project(request.user, found[0]):
         raise Http404
+    head, version = found
     now = timezone.now()
-    phase = project.phase_at(now)
-    votes_public = rules.may_view_results(request.user, project, now)
-    version = project.data_version  # type: ignore[attr-defined]
-    key = None if version is None else ("project", project.pk, version, phase, votes_public)
+    phase = head.phase_at(now)
+    votes_public = rules.may_view_results(request.user, head, now)
+    key = None if version is None else ("project", head.pk, version, phase, votes_public)
 
     def build() -> tuple[dict[str, Any], int]:
-        proposal_form = None
-        places: list[Place] = []
-        if rules.may_add_proposal(request.user, project, now):
-            places = project_places(project)
-            proposal_form = ProposalForm(project=project, places=places)
-        return _project_context(
-            request,
-            project,
-            phase=phase,
-            votes_public=votes_public,
-            proposal_form=proposal_form,
-            places=places,
-        )
+        # All of it now: read after the version, so at least as new as the key says.
+        return _project_context(request, get_object_or_404(Project, pk=head.pk), now=now)
 
     return render_shared(request, key, "proposals/project_detail.html", build)
 
 
 def _project_context(
-    request: HttpRequest,
-    project: Project,
-    *,
-    phase: Phase,
-    votes_public: bool,
-    proposal_form: ProposalForm | None,
-    places: list[Place],
+    request: HttpRequest, project: Project, *, now: datetime
 ) -> tuple[dict[str, Any], int]:
+    proposal_form = None
+    places: list[Place] = []
+    if rules.may_add_proposal(request.user, project, now):
+        places = project_places(project)
+        proposal_form = ProposalForm(project=project, places=places)
+    phase = project.phase_at(now)
+    votes_public = rules.may_view_results(request.user, project, now)
     categories = list(project.categories.all())
     form = ProposalFilterForm(request.GET or None, categories=categories, votes_public=votes_public)
     filters: dict[str, str] = {}
