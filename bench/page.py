@@ -12,12 +12,17 @@ gunicorn (1 worker), sequential GETs on new connections, as a visitor who is not
 
 The three are taken in turns (page, no-op, page rendered anew, …; the same warm-up and
 repetitions for each) and each ratio is the median of the per-turn ratios.
+
+What the kept pages cost the writes: a vote cast and withdrawn (the services, in-process) with
+the data version's triggers (proposals/migrations/0007) against the same with those triggers
+disabled, in turns.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+from datetime import timedelta
 
 from bench.common import bench_database_url, gunicorn, setup_django
 from bench.data import fill_project, http_get, interleaved_times, load_average, median_ratio
@@ -25,6 +30,7 @@ from bench.data import fill_project, http_get, interleaved_times, load_average, 
 DATABASE = "mitmachkarte_bench_page"
 SLUG = "small"
 TARGET_PAGE_VS_NOOP = 0.2  # pages/s vs no-op requests/s (issue 15)
+VOTE_TRIGGERS = [f"proposals_vote_touch_{event}" for event in ("insert", "update", "delete")]
 
 
 def main() -> None:
@@ -80,6 +86,74 @@ def main() -> None:
             f"sequential requests per turn, median of {args.repeats} turns) -> ratio "
             f"{ratio:.3f}{verdict}; load average {load}"
         )
+
+    vote_cost(args.repeats)
+
+
+def vote_cost(repeats: int, votes_per_turn: int = 50) -> None:
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.models import User
+    from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench.data import CITY_BOX
+    from proposals.models import Project, Proposal
+    from proposals.services import vote_cast, vote_withdraw
+
+    now = timezone.now()
+    project = Project.objects.create(
+        title="Bench voting",
+        slug="bench-voting",
+        summary="Benchmark",
+        is_published=True,
+        perimeter=MultiPolygon(Polygon.from_bbox(CITY_BOX), srid=4326),
+        voting_start=now - timedelta(days=1),
+        voting_end=now + timedelta(days=1),
+    )
+    voter = User.objects.create_user("bench-voter", "bench-voter@example.org")
+    EmailAddress.objects.create(user=voter, email=voter.email, verified=True, primary=True)
+    centre = Polygon.from_bbox(CITY_BOX).centroid
+    option = Proposal.objects.create(
+        project=project,
+        title="Option",
+        location=Point(centre.x, centre.y, srid=4326),
+        author=voter,
+    )
+
+    def votes() -> None:
+        for _ in range(votes_per_turn):
+            vote_cast(user=voter, proposal=option)
+            vote_withdraw(user=voter, proposal=option)
+
+    def triggers(enabled: bool) -> None:
+        with connection.cursor() as cursor:
+            for trigger in VOTE_TRIGGERS:
+                action = "ENABLE" if enabled else "DISABLE"
+                cursor.execute(f"ALTER TABLE proposals_vote {action} TRIGGER {trigger}")
+
+    # Both sides switch the triggers the same number of times, so the DDL costs both alike.
+    def with_triggers() -> None:
+        triggers(True)
+        votes()
+        triggers(True)
+
+    def without() -> None:
+        triggers(False)
+        try:
+            votes()
+        finally:
+            triggers(True)
+
+    times = interleaved_times({"with": with_triggers, "without": without}, repeats, warmup=1)
+    ratio = median_ratio(times, "with", "without")
+    per_vote = statistics.median(times["with"]) / (2 * votes_per_turn)
+    print(
+        f"page: a vote cast and withdrawn with the data version's triggers vs without them "
+        f"(services in-process, {votes_per_turn} of each per turn, median of {repeats} turns, "
+        f"{per_vote * 1e3:.2f} ms per write with them) -> time ratio {ratio:.3f}; "
+        f"load average {load_average()}"
+    )
 
 
 if __name__ == "__main__":

@@ -146,13 +146,11 @@ def test_kept_and_rendered_responses_carry_the_same_headers(client: Client) -> N
     project = ProjectFactory()
     rendered = client.get(project.get_absolute_url())
     served = Client().get(project.get_absolute_url())
-    assert served.templates == []
+    assert rendered.templates and served.templates == []
     assert set(rendered.headers) == set(served.headers)
-    for header in ("Content-Type", "Content-Language", "Vary", "Content-Length"):
-        if header == "Content-Length":
-            continue  # differs by the token's length at most; both are set
+    for header in ("Content-Type", "Content-Language", "Vary", "X-Frame-Options"):
         assert rendered[header] == served[header], header
-    assert "csrftoken" in served.cookies
+    assert "csrftoken" in served.cookies  # the token in the page is this visitor's cookie's
 
 
 def test_each_language_has_its_own_page(client: Client) -> None:
