@@ -83,15 +83,23 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, *, workers: int, settings: str | None = None) -> Iterator[str]:
+def gunicorn(
+    database_url: str,
+    *,
+    workers: int,
+    settings: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
     """A real gunicorn serving the project; yields its base URL, stops it afterwards.
 
-    `settings` names another settings module (e.g. `bench.settings`, with a baseline URL).
+    `settings` names another settings module (e.g. `bench.settings`, with a baseline URL);
+    `extra_env` sets environment variables of the server (e.g. `PAGE_CACHE_MB`).
     """
     port = free_port()
     env = bench_env(database_url)
     if settings:
         env["DJANGO_SETTINGS_MODULE"] = settings
+    env.update(extra_env or {})
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -1,5 +1,5 @@
-"""Results and pages at city scale: the results API at a million proposals vs its raw aggregate,
-the closed project's page there, and a small project's page vs the bare no-op endpoint.
+"""Results at city scale: the results API at a million proposals vs its raw aggregate, and the
+closed project's page there.
 
 - results: `/api/v1/projects/<slug>/results/` (the first page of the ranking, with the sums over
   all options) in-process (Django's test client) and through gunicorn (1 worker), against the
@@ -8,8 +8,8 @@ the closed project's page there, and a small project's page vs the bare no-op en
   options, the first page by total. Ours also computes ranks, ties and the sums over all
   options; the ratio says what that and the framework cost.
 - closed project page at the same size: status and server time (in-process).
-- project page HTML of a small project (4 proposals, closed, results shown) vs `/api/health/`
-  (no database, no template), both through gunicorn, sequential requests on new connections.
+
+A small project's page against the bare no-op is bench/page.py.
 
 Every comparison is taken in turns (A B A B …, the same warm-up and repetitions for every side)
 and reported as the median of the per-turn ratios.
@@ -35,11 +35,10 @@ from bench.data import (
 )
 
 DATABASE = "mitmachkarte_bench_results"
-SLUG, SMALL = "results", "small"
+SLUG = "results"
 TARGET_RESULTS = 1.5  # results API / raw aggregate
 TARGET_RESULTS_SECONDS = 2.0
 TARGET_PAGE_SECONDS = 1.0  # the closed project's page at a million proposals
-TARGET_PAGE_VS_NOOP = 0.2  # pages/s vs no-op requests/s
 
 # The first page of the ranking as one plain aggregate: what any hand-written query would do.
 RAW_AGGREGATE = """
@@ -64,7 +63,6 @@ def main() -> None:
     parser.add_argument("--proposals", type=int, default=1_000_000)
     parser.add_argument("--votes", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=5, help="pairs of each comparison")
-    parser.add_argument("--page-requests", type=int, default=20, help="requests per turn")
     args, _ = parser.parse_known_args()
 
     database_url = bench_database_url(DATABASE)
@@ -72,7 +70,6 @@ def main() -> None:
     from django.test import Client
 
     project, seconds = fill_project(SLUG, proposals=args.proposals, votes=args.votes)
-    small, _small_s = fill_project(SMALL, proposals=4, votes=12)
     print(
         f"results: generated {args.proposals} proposals, {args.votes} votes in {seconds:.1f} s "
         f"(generate_load); load average {load_average()}"
@@ -124,22 +121,6 @@ def main() -> None:
             warmup=1,
         )
 
-        page_path = small.get_absolute_url()
-        n = args.page_requests
-
-        def pages() -> None:
-            for _ in range(n):
-                status, _size = http_get(url + page_path)
-                if status != 200:
-                    raise SystemExit(f"results: the project page answered {status}")
-
-        def noops() -> None:
-            for _ in range(n):
-                http_get(url + "/api/health/")
-
-        html_times = interleaved_times({"page": pages, "noop": noops}, args.repeats, warmup=1)
-        _status, page_size = http_get(url + page_path)
-
     raw_s, django_s, http_s = (statistics.median(times[k]) for k in ("raw", "django", "http"))
     print(
         f"results: results API (first {limit} options, sums over all) at {args.proposals} "
@@ -154,16 +135,6 @@ def main() -> None:
     print(
         f"results: target <= {TARGET_RESULTS}x of the raw aggregate and 200 in "
         f"< {TARGET_RESULTS_SECONDS:.0f} s over HTTP: {'met' if met else 'NOT met'}"
-    )
-    page_rate = n / statistics.median(html_times["page"])
-    noop_rate = n / statistics.median(html_times["noop"])
-    page_ratio = 1 / median_ratio(html_times, "page", "noop")  # a rate is the inverse of a time
-    page_met = "met" if page_ratio >= TARGET_PAGE_VS_NOOP else "NOT met"
-    print(
-        f"results: small project page ({page_size / 1e3:.0f} kB HTML) {page_rate:.0f} pages/s vs "
-        f"bare no-op {noop_rate:.0f} req/s (gunicorn, 1 worker, {n} sequential requests per "
-        f"turn, median of {args.repeats} turns) -> ratio {page_ratio:.3f} "
-        f"(target >= {TARGET_PAGE_VS_NOOP}: {page_met})"
     )
 
 

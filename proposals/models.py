@@ -655,3 +655,28 @@ class Report(models.Model):
             f"proposal {self.proposal_id}" if self.proposal_id else f"comment {self.comment_id}"
         )
         return f"{target}: {self.reason[:40]}"
+
+
+class ProjectDataVersion(models.Model):
+    """A number that changes, in the same transaction, with anything a project's page shows.
+
+    Database triggers set it (migration 0007): on every table the page reads (the project, its
+    categories, proposals, comments, votes, paper tallies, and the city's sites), for every
+    statement, so every write path reaches it: services, the admin, bulk and raw SQL, management
+    commands, cascading deletes. Each change draws a new number from one sequence, so a number
+    never comes back, not even for a re-created project. Pages kept for visitors are keyed by it
+    (proposals/views.py); nothing else may rely on its value.
+
+    The project is a plain id, not a foreign key: deleting a project deletes its proposals
+    first, and their triggers would otherwise touch a row whose project is about to go.
+    """
+
+    project_id = models.BigIntegerField(_("project"), primary_key=True)
+    version = models.BigIntegerField(_("data version"))
+
+    class Meta:
+        verbose_name = _("data version of a project")
+        verbose_name_plural = _("data versions of projects")
+
+    def __str__(self) -> str:
+        return f"project {self.project_id}: {self.version}"

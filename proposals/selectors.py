@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.contrib.gis.db.models.functions import Intersection, PointOnSurface
 from django.contrib.gis.geos import Polygon
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import (
     Count,
     Exists,
@@ -25,12 +25,57 @@ from accounts.types import Person
 from geo.models import Area
 from locations.models import Site
 from proposals import rules
-from proposals.models import Comment, PaperTally, Project, Proposal, ProposalPhoto, Vote
+from proposals.models import (
+    Comment,
+    PaperTally,
+    Project,
+    ProjectDataVersion,
+    Proposal,
+    ProposalPhoto,
+    Vote,
+)
 
 
 def projects_visible_to(user: Person) -> QuerySet[Project]:
     projects = Project.objects.all()
     return projects if rules.is_planner(user) else projects.filter(is_published=True)
+
+
+# What a page kept for visitors is looked up by: the fields the rules of seeing a project and
+# its phase read, and the data version. Constant SQL: composing the ORM query cost more than
+# running it, on every visit; the perimeter and text, not needed to find the kept page, stay.
+_HEAD_FIELDS = [
+    "id",
+    "slug",
+    "is_published",
+    "ideas_start",
+    "ideas_end",
+    "voting_start",
+    "voting_end",
+    "results_visibility",
+]
+_HEAD_SQL = (
+    f"SELECT {', '.join(f'p.{field}' for field in _HEAD_FIELDS)}, v.version"  # noqa: S608
+    f" FROM {Project._meta.db_table} AS p"
+    f" LEFT JOIN {ProjectDataVersion._meta.db_table} AS v ON v.project_id = p.id"
+    " WHERE p.slug = %s"
+)
+
+
+def project_head(slug: str) -> tuple[Project, int | None] | None:
+    """The project with only the fields that decide who sees it and what its phase is (the
+    others load when asked, as with `.only()`), and its data version (None: not known).
+
+    Read before anything the page shows, so what is read after it is at least as new as it;
+    from the database the request reads from (config/replicas.py), as those reads are.
+    """
+    alias = router.db_for_read(Project)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_HEAD_SQL, [slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Project.from_db(alias, _HEAD_FIELDS, row[:-1]), row[-1]
 
 
 def proposals_visible_to(

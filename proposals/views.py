@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 from urllib.parse import quote, urlencode
 
@@ -17,12 +18,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.types import Person, signed_in
 from infra.images import stored_image_response
+from infra.pagecache import render_shared, shareable
 from infra.ratelimit import Count, Exceeded, client_key, counting, limit, too_many_requests
 from proposals import rules
 from proposals.filters import ProposalFilter
@@ -39,6 +42,7 @@ from proposals.selectors import (
     current_tallies,
     my_votes,
     participation_of,
+    project_head,
     project_places,
     project_results,
     projects_visible_to,
@@ -126,26 +130,45 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    project = get_object_or_404(Project, slug=slug)
-    if not rules.may_view_project(request.user, project):
+    """The project page. Visitors who are not signed in share one rendering per data version.
+
+    The key holds what the page shows that is not in the data: the phase and whether the
+    results are public (both move with the clock), one `now` for the key and the page. A
+    signed-in person's page (their votes, pending proposals, forms) is rendered for them.
+    """
+    if not shareable(request):
+        project = get_object_or_404(Project, slug=slug)
+        if not rules.may_view_project(request.user, project):
+            raise Http404
+        context, status = _project_context(request, project, now=timezone.now())
+        return render(request, "proposals/project_detail.html", context, status=status)
+    found = project_head(slug)
+    if found is None or not rules.may_view_project(request.user, found[0]):
         raise Http404
+    head, version = found
+    now = timezone.now()
+    phase = head.phase_at(now)
+    votes_public = rules.may_view_results(request.user, head, now)
+    key = None if version is None else ("project", head.pk, version, phase, votes_public)
+
+    def build() -> tuple[dict[str, Any], int]:
+        # All of it now: read after the version, so at least as new as the key says.
+        return _project_context(request, get_object_or_404(Project, pk=head.pk), now=now)
+
+    return render_shared(request, key, "proposals/project_detail.html", build)
+
+
+def _project_context(
+    request: HttpRequest, project: Project, *, now: datetime
+) -> tuple[dict[str, Any], int]:
     proposal_form = None
     places: list[Place] = []
-    if rules.may_add_proposal(request.user, project):
+    if rules.may_add_proposal(request.user, project, now):
         places = project_places(project)
         proposal_form = ProposalForm(project=project, places=places)
-    return _project_page(request, project, proposal_form=proposal_form, places=places)
-
-
-def _project_page(
-    request: HttpRequest,
-    project: Project,
-    *,
-    proposal_form: ProposalForm | None,
-    places: list[Place],
-) -> HttpResponse:
+    phase = project.phase_at(now)
+    votes_public = rules.may_view_results(request.user, project, now)
     categories = list(project.categories.all())
-    votes_public = rules.may_view_results(request.user, project)
     form = ProposalFilterForm(request.GET or None, categories=categories, votes_public=votes_public)
     filters: dict[str, str] = {}
     order = SORT_ORDERS["newest"]
@@ -157,7 +180,6 @@ def _project_page(
     )
     if filters:  # the list filters of every surface (REST, tiles): one FilterSet
         proposals = ProposalFilter(filters, queryset=proposals).qs
-    phase = project.phase
     results = _results(project, phase) if votes_public else None
     paginator = Paginator(
         with_first_photo(with_counts(proposals, user=request.user)).order_by(*order),
@@ -199,14 +221,13 @@ def _project_page(
         "filtered": bool(filters),
         "page_query": _query_without_page(request),
         "proposal_form": proposal_form,
-        "invite_sign_in": _invites_sign_in(request, project),
+        "invite_sign_in": _invites_sign_in(request, project, phase),
         "login_url": _login_url(request, project.get_absolute_url()),
         "ballot": ballot,
         "results": results,
     }
     # Unknown filter values get the page with the form's messages, as a client error.
-    status = 400 if form.is_bound and not form.is_valid() else 200
-    return render(request, "proposals/project_detail.html", context, status=status)
+    return context, 400 if form.is_bound and not form.is_valid() else 200
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -626,11 +647,10 @@ def project_results_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "proposals/project_results.html", context)
 
 
-def _invites_sign_in(request: HttpRequest, project: Project) -> bool:
+def _invites_sign_in(request: HttpRequest, project: Project, phase: Phase) -> bool:
     """Anonymous visitors are told they can take part after signing in, when the phase allows."""
     if request.user.is_authenticated:
         return False
-    phase = project.phase
     return phase == Phase.VOTING or (phase == Phase.IDEAS and project.allow_citizen_pins)
 
 

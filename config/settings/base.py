@@ -193,6 +193,9 @@ MAP_TILE_ATTRIBUTION = env_str(
 MAP_TILE_MAX_ZOOM = env_int("MAP_TILE_MAX_ZOOM", 19)
 # Above this many pins a project map draws vector tiles (/api/v1/tiles/) instead of markers.
 MAP_VECTOR_TILE_THRESHOLD = env_int("MAP_VECTOR_TILE_THRESHOLD", 5000)
+# Pages kept per app server process for visitors who are not signed in (infra/pagecache.py), in
+# MB; 0 renders every page anew. A small project's page is about 20 kB.
+PAGE_CACHE_BYTES = env_int("PAGE_CACHE_MB", 16) * 1024 * 1024
 if "{z}" not in MAP_TILE_URL or not urlsplit(MAP_TILE_URL).scheme.startswith("http"):
     raise ImproperlyConfigured("MAP_TILE_URL must be an http(s) URL template containing {z}.")
 

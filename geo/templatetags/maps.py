@@ -16,9 +16,11 @@ def map_script(context: Any, *maps: RenderedMap | None) -> dict[str, Any]:
     """One nonce'd <script> per map; a missing map (None, "") is left out.
 
     The nonce is the request's own (django-csp), so an injected script without it never runs.
+    A page rendered to be kept for many visitors has a slot as `csp_nonce` in its context
+    instead, which each response fills with its own nonce (infra/pagecache.py).
     """
     request = context.get("request")
     return {
-        "nonce": getattr(request, "csp_nonce", ""),
+        "nonce": context.get("csp_nonce") or getattr(request, "csp_nonce", ""),
         "scripts": [m.script for m in maps if m],
     }
