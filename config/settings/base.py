@@ -193,6 +193,11 @@ MAP_TILE_ATTRIBUTION = env_str(
 MAP_TILE_MAX_ZOOM = env_int("MAP_TILE_MAX_ZOOM", 19)
 # Above this many pins a project map draws vector tiles (/api/v1/tiles/) instead of markers.
 MAP_VECTOR_TILE_THRESHOLD = env_int("MAP_VECTOR_TILE_THRESHOLD", 5000)
+# Up to this zoom, a vector tile holding more than MAP_TILE_CLUSTER_ABOVE proposals carries
+# clusters (a count per cell of its grid) instead of pins: a browser draws a hundred clusters
+# where it choked on a hundred thousand pins. Deeper zooms always show the pins themselves.
+MAP_TILE_CLUSTER_MAX_ZOOM = env_int("MAP_TILE_CLUSTER_MAX_ZOOM", 16)
+MAP_TILE_CLUSTER_ABOVE = env_int("MAP_TILE_CLUSTER_ABOVE", 200)
 if "{z}" not in MAP_TILE_URL or not urlsplit(MAP_TILE_URL).scheme.startswith("http"):
     raise ImproperlyConfigured("MAP_TILE_URL must be an http(s) URL template containing {z}.")
 
