@@ -96,6 +96,11 @@
         title: text
       });
       function zoomIn() {
+        // Leaflet drops a new view asked for while a zoom animates: ask once it has ended.
+        if (map._animatingZoom) {
+          map.once("zoomend", zoomIn);
+          return;
+        }
         // Two levels: a cell is a quarter of its tile, so it then spans a whole tile.
         map.setView(latlng, Math.min(Math.max(map.getZoom(), coords.z) + 2, map.getMaxZoom()));
       }
