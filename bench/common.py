@@ -83,15 +83,22 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, *, workers: int, settings: str | None = None) -> Iterator[str]:
+def gunicorn(
+    database_url: str,
+    *,
+    workers: int,
+    settings: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
     """A real gunicorn serving the project; yields its base URL, stops it afterwards.
 
-    `settings` names another settings module (e.g. `bench.settings`, with a baseline URL).
+    `settings` names another settings module (e.g. `bench.settings`, with a baseline URL);
+    `env` sets environment variables the settings read (e.g. MAP_TILE_CLUSTER_MAX_ZOOM).
     """
     port = free_port()
-    env = bench_env(database_url)
+    environment = {**bench_env(database_url), **(env or {})}
     if settings:
-        env["DJANGO_SETTINGS_MODULE"] = settings
+        environment["DJANGO_SETTINGS_MODULE"] = settings
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -108,7 +115,7 @@ def gunicorn(database_url: str, *, workers: int, settings: str | None = None) ->
             "2048",
         ],
         cwd=ROOT,
-        env=env,
+        env=environment,
     )
     url = f"http://127.0.0.1:{port}"
     try:
