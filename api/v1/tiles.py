@@ -290,10 +290,34 @@ def _pins_or_clusters_sql(rows: QuerySet, most: int) -> tuple[str, tuple]:
     return sql, (*inner_params, *_ZXY, *clusters_params, *pins_params)
 
 
+_STORES_LOCK = threading.Lock()
+# Valid filters by query string: a map asks for dozens of tiles with the same one, and a
+# FilterSet's form costs as much as a small tile's query. Bounded; invalid ones are not kept.
+_FILTERS: dict[tuple[Any, ...], ProposalFilter] = {}
+_FILTERS_MAX = 512
+
+
+def tile_filters(request: Request) -> ProposalFilter:
+    """The request's list filters, validated (a 400 naming each bad parameter) once per query."""
+    key = tuple(sorted((name, tuple(values)) for name, values in request.query_params.lists()))
+    found = _FILTERS.get(key)
+    if found is None:
+        found = valid_filters(ProposalFilter, request).filterset
+        _remember(_FILTERS, key, found, _FILTERS_MAX)
+    return found
+
+
+def _remember(store: dict, key: Any, value: Any, most: int) -> None:
+    """Keeps `value` in a bounded store, dropping the oldest entry when it is full."""
+    with _STORES_LOCK:
+        if len(store) >= most:
+            store.pop(next(iter(store)), None)
+        store[key] = value
+
+
 # Compiled statements by what they depend on: the ORM builds the same SQL for every tile of a
 # person's map, and building it costs more than a small tile's query. Bounded; any process.
 _STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple]] = {}
-_STATEMENTS_LOCK = threading.Lock()
 _STATEMENTS_MAX = 512
 
 
@@ -315,10 +339,7 @@ def proposal_tile(user: Person, filters: ProposalFilter | None, z: int, x: int, 
             statement = _pins_or_clusters_sql(rows, most) if clustering else _pins_sql(rows)
         except EmptyResultSet:
             return b""
-        with _STATEMENTS_LOCK:
-            if len(_STATEMENTS) >= _STATEMENTS_MAX:
-                _STATEMENTS.pop(next(iter(_STATEMENTS)))
-            _STATEMENTS[key] = statement
+        _remember(_STATEMENTS, key, statement, _STATEMENTS_MAX)
     sql, params = statement
     args = _tile_args(z, x, y)
     values = tuple(args[p] if isinstance(p, _Arg) else p for p in params)
@@ -372,8 +393,7 @@ class ProposalTileView(RequestLanguage, APIView):
     )
     def get(self, request: Request, z: int, x: int, y: int) -> HttpResponse:
         check_tile(z, x, y)
-        filters = valid_filters(ProposalFilter, request).filterset
-        body = proposal_tile(request.user, filters, z, x, y)
+        body = proposal_tile(request.user, tile_filters(request), z, x, y)
         return tile_response(request, body, private=request.user.is_authenticated)
 
 
