@@ -538,9 +538,31 @@ def tilejson(layer: TileLayer, request: Any) -> dict[str, Any]:
                     for name, schema in layer.schemas.items()
                     if name != "id"
                 },
-            }
+            },
+            *(_cluster_layer() if layer.name == LAYER else []),
         ],
     }
+
+
+def _cluster_layer() -> list[dict[str, Any]]:
+    """The proposals' tiles carry clusters instead of pins where a tile holds too many."""
+    return [
+        {
+            "id": CLUSTER_LAYER,
+            "description": str(
+                _(
+                    "Where a tile holds more proposals than the map draws one by one: how many "
+                    "lie in each cell of a 4-by-4 grid of the tile, at their mean position."
+                )
+            ),
+            "minzoom": 0,
+            "maxzoom": max(0, int(settings.MAP_TILE_CLUSTER_MAX_ZOOM)),
+            "fields": {
+                name: _TILEJSON_TYPES.get(str(summary.schema.get("type")), "String")
+                for name, summary in CLUSTER.items()
+            },
+        }
+    ]
 
 
 LAYER_PARAMETER = OpenApiParameter(
