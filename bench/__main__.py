@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["votes", "results", "page", "export", "ogc", "tiles", "surveys", "alerts"]
+BENCHMARKS = ["votes", "results", "page", "export", "ogc", "tiles", "surveys", "alerts", "browser"]
 
 
 def main(argv: list[str]) -> int:

@@ -88,18 +88,17 @@ def gunicorn(
     *,
     workers: int,
     settings: str | None = None,
-    extra_env: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """A real gunicorn serving the project; yields its base URL, stops it afterwards.
 
     `settings` names another settings module (e.g. `bench.settings`, with a baseline URL);
-    `extra_env` sets environment variables of the server (e.g. `PAGE_CACHE_MB`).
+    `env` sets environment variables the settings read (e.g. MAP_TILE_CLUSTER_MAX_ZOOM).
     """
     port = free_port()
-    env = bench_env(database_url)
+    environment = {**bench_env(database_url), **(env or {})}
     if settings:
-        env["DJANGO_SETTINGS_MODULE"] = settings
-    env.update(extra_env or {})
+        environment["DJANGO_SETTINGS_MODULE"] = settings
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -116,7 +115,7 @@ def gunicorn(
             "2048",
         ],
         cwd=ROOT,
-        env=env,
+        env=environment,
     )
     url = f"http://127.0.0.1:{port}"
     try:

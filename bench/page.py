@@ -48,7 +48,7 @@ def main() -> None:
 
     with (
         gunicorn(database_url, workers=1) as kept_url,
-        gunicorn(database_url, workers=1, extra_env={"PAGE_CACHE_MB": "0"}) as anew_url,
+        gunicorn(database_url, workers=1, env={"PAGE_CACHE_MB": "0"}) as anew_url,
     ):
         sizes: dict[str, int] = {}
 

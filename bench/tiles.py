@@ -1,10 +1,12 @@
-"""One vector tile at a busy zoom (z=15 over the city centre) vs the raw ST_AsMVT query.
+"""Vector tiles over the city centre vs their raw ST_AsMVT query: a busy tile at z=15 (with
+this many proposals it carries clusters, a count per cell) and one at z=17 (the pins).
 
-Baseline: the tile's own SQL statement (captured from Django: ST_AsMVT over ST_AsMVTGeom of
-the filtered proposals), executed with psycopg on its own connection. Ours: the tile endpoint
-`/api/v1/tiles/proposals/{z}/{x}/{y}.mvt?project=…` in-process (Django's test client) and
-through gunicorn (1 worker, sequential requests). Medians of `--repeats` runs, in turns;
-each ratio is the median of the per-turn ratios.
+Baseline: the tile's own SQL statement (captured from Django: the count that chooses clusters
+or pins, and ST_AsMVT over the filtered proposals), executed with psycopg on its own
+connection. Ours: the tile endpoint `/api/v1/tiles/proposals/{z}/{x}/{y}.mvt?project=…`
+in-process (Django's test client) and through gunicorn (1 worker, sequential requests). Each
+tile is answered afresh every time (no tile cache; only the statement's compiled text is
+kept). Medians of `--repeats` runs, in turns; each ratio is the median of the per-turn ratios.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+from typing import Any
 
 import psycopg
 
@@ -29,6 +32,7 @@ from bench.data import (
 
 DATABASE = "mitmachkarte_bench_tiles"
 SLUG = "tiles"
+CLUSTERS = "clusters"  # the layer name of api/v1/tiles.py's clusters
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -47,20 +51,28 @@ def main() -> None:
 
     database_url = bench_database_url(DATABASE)
     setup_django(database_url)
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     _project, seconds = fill_project(SLUG, proposals=args.proposals, votes=args.votes)
     print(
         f"tiles: generated {args.proposals} proposals, {args.votes} votes in {seconds:.1f} s "
         "(generate_load)"
     )
-    z = args.zoom
-    x, y = tile_of(*CENTRE, z)
-    path = f"/api/v1/tiles/proposals/{z}/{x}/{y}.mvt?project={SLUG}"
+    from django.conf import settings
 
     client = Client(HTTP_HOST="127.0.0.1")  # an allowed host of the bench settings
+    with gunicorn(database_url, workers=1) as url:
+        # The busy tile (clusters), then the first zoom that always has pins.
+        for z in sorted({args.zoom, max(args.zoom, settings.MAP_TILE_CLUSTER_MAX_ZOOM + 1)}):
+            measure(client, url, database_url, z, args)
+
+
+def measure(client: Any, url: str, database_url: str, z: int, args: argparse.Namespace) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    x, y = tile_of(*CENTRE, z)
+    path = f"/api/v1/tiles/proposals/{z}/{x}/{y}.mvt?project={SLUG}"
     first = client.get(path)
     if first.status_code != 200:
         raise SystemExit(f"tiles: the tile answered {first.status_code}")
@@ -68,6 +80,8 @@ def main() -> None:
         client.get(path)
     statements = len(captured.captured_queries)  # read now: the next request clears the log
     tile_sql = next(q["sql"] for q in captured.captured_queries if "ST_AsMVT(" in q["sql"])
+    # The MVT names its layer in the bytes: clusters or pins (proposals).
+    kind = "clusters" if CLUSTERS.encode() in first.content else "pins"
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM proposals_proposal WHERE location && "
@@ -79,10 +93,7 @@ def main() -> None:
     def in_process() -> None:
         client.get(path)
 
-    with (
-        psycopg.connect(raw_conninfo(database_url)) as raw_conn,
-        gunicorn(database_url, workers=1) as url,
-    ):
+    with psycopg.connect(raw_conninfo(database_url)) as raw_conn:
 
         def raw() -> None:
             with raw_conn.cursor() as cursor:
@@ -101,15 +112,16 @@ def main() -> None:
 
     print(
         f"tiles: tile {z}/{x}/{y} (city centre) of {args.proposals} proposals: about {points} "
-        f"points, {size / 1e3:.0f} kB; {statements} SQL statements per "
+        f"points as {kind}, {size / 1e3:.1f} kB; {statements} SQL statements per "
         f"request; median of {args.repeats}: raw ST_AsMVT (psycopg) {ms(raw_s)}, in-process "
         f"(Django test client) {ms(django_s)}, HTTP (gunicorn, 1 worker) {ms(http_s)}"
     )
     print(
-        f"tiles: in-process/raw ST_AsMVT -> ratio {median_ratio(times, 'django', 'raw'):.2f} "
-        f"(load average {load_average()})"
+        f"tiles: z{z} {kind}: in-process/raw ST_AsMVT -> ratio "
+        f"{median_ratio(times, 'django', 'raw'):.2f} (load average {load_average()})"
     )
-    print(f"tiles: HTTP/raw ST_AsMVT -> ratio {median_ratio(times, 'http', 'raw'):.2f}")
+    http_ratio = median_ratio(times, "http", "raw")
+    print(f"tiles: z{z} {kind}: HTTP/raw ST_AsMVT -> ratio {http_ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Concat
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.types import Person
@@ -119,6 +120,29 @@ WORKSPACE = (
 WORKSPACE_TILE = ("id", "title", "status", "vote_count")
 
 
+@dataclass(frozen=True)
+class Summary:
+    """One property of a cluster: an SQL aggregate over the proposals it stands for.
+
+    `column` is the column of `public_proposal_rows` it reads (None: the rows themselves);
+    `aggregate` is SQL with `{}` where the tile's query names that column.
+    """
+
+    column: str | None
+    aggregate: str
+    schema: Mapping[str, Any]
+    help: str | Promise = ""
+
+
+# A cluster: the proposals of one cell of a vector tile's grid, where a tile at low zoom holds
+# too many to draw one by one (api/v1/tiles.py). It stands for rows of `public_proposal_rows`,
+# so it counts exactly what the person may see. No titles, totals or ids: a cluster is not a
+# proposal. (The dominant category's colour was tried: `mode()` doubled a busy tile's time.)
+CLUSTER: dict[str, Summary] = {
+    "count": Summary(None, "count(*)", _schema("integer"), _("How many proposals it stands for.")),
+}
+
+
 def columns(names: Iterable[str]) -> dict[str, str]:
     """Property name -> column of the rows, for the properties `names`."""
     return {name: PROPERTIES[name].column for name in names}
@@ -166,23 +190,61 @@ def public_proposal_rows(
     projects: QuerySet[Project] | None = None,
     filters: ProposalFilter | None = None,
     sight: rules.Sight = rules.Sight.LISTED,
+    results_for: Collection[int] | None = None,
 ) -> QuerySet[Proposal]:
     """The proposals `user` sees (as far as `sight`), with every column of PROPERTIES.
 
     `projects` narrows to those projects; `filters` is a valid ProposalFilter (the list
-    filters). One query asks the results rule per project; the rows are one more.
+    filters). One query asks the results rule per project (unless `results_for`, the answer of
+    `projects_with_visible_results` for the same arguments, is given); the rows are one more.
     """
     proposals = proposals_visible_to(user, sight=sight)
-    visible_projects = projects_visible_to(user)
     if projects is not None:
         proposals = proposals.filter(project__in=projects)
-        visible_projects = visible_projects.filter(pk__in=projects.values("pk"))
     if filters is not None:
         proposals = filters.filter_queryset(proposals)
-        if filters.form.cleaned_data.get("project"):
-            visible_projects = visible_projects.filter(slug=filters.form.cleaned_data["project"])
-    results_for = rules.projects_with_public_results(user, visible_projects)
+    if results_for is None:
+        results_for = projects_with_visible_results(user, projects=projects, filters=filters)
     return with_feature_columns(proposals, user=user, results_for=results_for)
+
+
+def projects_with_visible_results(
+    user: Person,
+    *,
+    projects: QuerySet[Project] | None = None,
+    filters: ProposalFilter | None = None,
+) -> list[int]:
+    """The projects among those of `public_proposal_rows` whose vote totals `user` sees now."""
+    visible_projects = projects_visible_to(user)
+    if projects is not None:
+        visible_projects = visible_projects.filter(pk__in=projects.values("pk"))
+    if filters is not None and filters.form.cleaned_data.get("project"):
+        visible_projects = visible_projects.filter(slug=filters.form.cleaned_data["project"])
+    return rules.projects_with_public_results(user, visible_projects)
+
+
+def public_rows_key(
+    user: Person,
+    *,
+    filters: ProposalFilter | None,
+    results_for: Collection[int],
+    sight: rules.Sight = rules.Sight.LISTED,
+) -> tuple[Any, ...]:
+    """Everything the SQL of `public_proposal_rows(user, filters=…, results_for=…)` depends on.
+
+    Equal keys give the same SQL text, so a surface may compile it once and run it again
+    (vector tiles do, for every tile of a map). The visibility rule enters as its own SQL
+    filter, not as a guess at what it looks at; the person (has_voted) and the language
+    (feature URLs) as columns carry them.
+    """
+    return (
+        user.pk if user.is_authenticated else None,
+        rules.proposal_sight_filter(user, sight),
+        rules.is_planner(user),  # projects_visible_to
+        tuple(sorted(filters.form.cleaned_data.items())) if filters is not None else None,
+        tuple(sorted(results_for)),
+        get_language(),
+    )
 
 
 def proposal_export_source(

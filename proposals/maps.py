@@ -196,9 +196,12 @@ def _build_project_map(
             "loaded_none": _("No proposals on the map yet."),
             "failed": _("The proposals could not be loaded. The list shows them all."),
             "loaded_tiles": _(
-                "%(count)s proposals on the map, drawn as vector tiles. Select a point for "
-                "details; the list below shows them all."
+                "%(count)s proposals on the map, drawn as vector tiles. Where they lie close "
+                "together, a circle with a number stands for them: select it to zoom in. Select "
+                "a point for details; the list below shows them all."
             ),
+            "cluster": _("%(count)s proposals here: zoom in"),
+            "cluster_one": _("One proposal here: zoom in"),
         },
         tiles=_vector_tiles(project, pins_url),
     ).add_to(m)

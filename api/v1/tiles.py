@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.fields import GeometryField
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import HttpResponse
@@ -32,7 +35,15 @@ from api.v1.views import BAD_REQUEST, GeoJSONNegotiation, RequestLanguage
 from geo.crs import STORAGE_SRID
 from geo.models import Area
 from locations.models import Site
-from proposals.features import PROPERTIES, TILE, columns, public_proposal_rows
+from proposals.features import (
+    CLUSTER,
+    PROPERTIES,
+    TILE,
+    columns,
+    projects_with_visible_results,
+    public_proposal_rows,
+    public_rows_key,
+)
 from proposals.filters import ProposalFilter
 from proposals.models import Proposal
 
@@ -149,6 +160,196 @@ def render_tile(
     return bytes(row[0]) if row and row[0] is not None else b""
 
 
+# --- the proposals' own tiles: pins, or clusters where a tile holds too many -----------------
+
+CLUSTER_LAYER = "clusters"
+# A cluster cell's side in tile units: a quarter of the tile (64 of its 256 pixels), about the
+# size of a drawn cluster, so neighbouring clusters do not overlap.
+CLUSTER_CELL = EXTENT // 4
+# The sphere of Web Mercator (EPSG:3857), and half the side of its square, in metres.
+_RADIUS = 6378137.0
+_HALF_WORLD = 20037508.342789244
+
+
+class _Arg(Enum):
+    """A tile's number in a compiled statement, filled in for each request."""
+
+    Z = "z"
+    X = "x"
+    Y = "y"
+    MARGIN = "margin"
+    XMIN = "xmin"
+    YMAX = "ymax"
+    XMAX = "xmax"
+    YMIN = "ymin"
+    CELL = "cell"
+
+
+def _tile_args(z: int, x: int, y: int) -> dict[_Arg, Any]:
+    side = 2 * _HALF_WORLD / 2**z
+    xmin, ymax = -_HALF_WORLD + x * side, _HALF_WORLD - y * side
+    return {
+        _Arg.Z: z,
+        _Arg.X: x,
+        _Arg.Y: y,
+        _Arg.MARGIN: BUFFER / EXTENT,
+        _Arg.XMIN: xmin,
+        _Arg.YMAX: ymax,
+        _Arg.XMAX: xmin + side,
+        _Arg.YMIN: ymax - side,
+        _Arg.CELL: side * CLUSTER_CELL / EXTENT,
+    }
+
+
+_ENVELOPE = "ST_TileEnvelope(%s::integer, %s::integer, %s::integer)"
+_ZXY = (_Arg.Z, _Arg.X, _Arg.Y)
+
+
+def _pins_sql(rows: QuerySet) -> tuple[str, tuple]:
+    """The pins of a tile: one feature per proposal (as `tile_sql`), the tile's numbers open."""
+    names = ["geom_4326", *TILE_PROPERTIES]
+    inner, inner_params = (
+        rows.order_by().values_list("location", *TILE_PROPERTIES.values()).query.sql_with_params()
+    )
+    selected = ", ".join(f"t.{name}" for name in TILE_PROPERTIES)
+    sql = (
+        f"SELECT ST_AsMVT(tile, '{LAYER}', {EXTENT}, 'geom', 'id') FROM ("  # noqa: S608
+        f"SELECT ST_AsMVTGeom(ST_Transform(t.geom_4326, {WEB_MERCATOR}), {_ENVELOPE}, "
+        f"{EXTENT}, {BUFFER}, true) AS geom, t.id, {selected} "
+        f"FROM ({inner}) AS t({', '.join(names)}) "
+        f"WHERE t.geom_4326 && ST_Transform(ST_TileEnvelope(%s::integer, %s::integer, "
+        f"%s::integer, margin => %s::float8), {STORAGE_SRID})"
+        ") AS tile WHERE tile.geom IS NOT NULL"
+    )
+    return sql, (*_ZXY, *inner_params, *_ZXY, _Arg.MARGIN)
+
+
+def _clusters_sql(rows: QuerySet) -> tuple[str, tuple]:
+    """The clusters of a tile: its proposals grouped by cells of its grid (CLUSTER_CELL units).
+
+    Each proposal falls in exactly one tile (half-open bounds) and one cell; a cluster lies at
+    the mean of its proposals and carries the summaries of proposals/features.py (CLUSTER).
+    """
+    read = {name: summary.column for name, summary in CLUSTER.items() if summary.column}
+    inner, inner_params = (
+        rows.order_by().values_list("location", *read.values()).query.sql_with_params()
+    )
+    names = ", ".join(["geom_4326", *read])
+    carried = "".join(f", t.{name}" for name in read)
+    summaries = ", ".join(
+        f"{summary.aggregate.format(f'p.{name}')} AS {name}" for name, summary in CLUSTER.items()
+    )
+    # Web Mercator's own (spherical) formulas: what ST_Transform computes to the nanometre, at
+    # a third of its cost on a busy low-zoom tile, where every point is grouped.
+    sql = (
+        f"SELECT ST_AsMVT(cell, '{CLUSTER_LAYER}', {EXTENT}, 'geom') FROM ("  # noqa: S608
+        f"SELECT ST_AsMVTGeom(ST_Point(avg(p.mx), avg(p.my), {WEB_MERCATOR}), {_ENVELOPE}, "
+        f"{EXTENT}, 0, false) AS geom, {summaries} "
+        f"FROM (SELECT ST_X(t.geom_4326) * {_RADIUS} * pi() / 180 AS mx, "
+        f"{_RADIUS} * ln(tan(pi() / 4 + radians(ST_Y(t.geom_4326)) / 2)) AS my{carried} "
+        f"FROM ({inner}) AS t({names}) "
+        # OFFSET 0 keeps the bounds test below from being pushed into the scan, where its
+        # guessed selectivity made the planner join and sort far worse.
+        f"WHERE t.geom_4326 && ST_Transform({_ENVELOPE}, {STORAGE_SRID}) OFFSET 0) AS p "
+        "WHERE p.mx >= %s AND p.mx < %s AND p.my > %s AND p.my <= %s "
+        "GROUP BY floor((p.mx - %s) / %s)::integer, floor((%s - p.my) / %s)::integer"
+        ") AS cell"
+    )
+    params = (
+        *_ZXY,
+        *inner_params,
+        *_ZXY,
+        _Arg.XMIN,
+        _Arg.XMAX,
+        _Arg.YMIN,
+        _Arg.YMAX,
+        _Arg.XMIN,
+        _Arg.CELL,
+        _Arg.YMAX,
+        _Arg.CELL,
+    )
+    return sql, params
+
+
+def _pins_or_clusters_sql(rows: QuerySet, most: int) -> tuple[str, tuple]:
+    """Pins when the tile holds at most `most` proposals, else clusters: one statement.
+
+    Counting stops after `most` + 1 rows of the index, and PostgreSQL evaluates only the
+    branch the count chooses.
+    """
+    inner, inner_params = rows.order_by().values_list("location").query.sql_with_params()
+    pins, pins_params = _pins_sql(rows)
+    clusters, clusters_params = _clusters_sql(rows)
+    sql = (
+        "SELECT CASE WHEN (SELECT count(*) FROM (SELECT 1 "  # noqa: S608
+        f"FROM ({inner}) AS t(geom_4326) "
+        f"WHERE t.geom_4326 && ST_Transform({_ENVELOPE}, {STORAGE_SRID}) "
+        f"LIMIT {int(most) + 1}) AS n) > {int(most)} "
+        f"THEN ({clusters}) ELSE ({pins}) END"
+    )
+    return sql, (*inner_params, *_ZXY, *clusters_params, *pins_params)
+
+
+_STORES_LOCK = threading.Lock()
+# Valid filters by query string: a map asks for dozens of tiles with the same one, and a
+# FilterSet's form costs as much as a small tile's query. Bounded; invalid ones are not kept.
+_FILTERS: dict[tuple[Any, ...], ProposalFilter] = {}
+_FILTERS_MAX = 512
+
+
+def tile_filters(request: Request) -> ProposalFilter:
+    """The request's list filters, validated (a 400 naming each bad parameter) once per query."""
+    key = tuple(sorted((name, tuple(values)) for name, values in request.query_params.lists()))
+    found = _FILTERS.get(key)
+    if found is None:
+        found = valid_filters(ProposalFilter, request).filterset
+        _remember(_FILTERS, key, found, _FILTERS_MAX)
+    return found
+
+
+def _remember(store: dict, key: Any, value: Any, most: int) -> None:
+    """Keeps `value` in a bounded store, dropping the oldest entry when it is full."""
+    with _STORES_LOCK:
+        if len(store) >= most:
+            store.pop(next(iter(store)), None)
+        store[key] = value
+
+
+# Compiled statements by what they depend on: the ORM builds the same SQL for every tile of a
+# person's map, and building it costs more than a small tile's query. Bounded; any process.
+_STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple]] = {}
+_STATEMENTS_MAX = 512
+
+
+def proposal_tile(user: Person, filters: ProposalFilter | None, z: int, x: int, y: int) -> bytes:
+    """The tile z/x/y of the proposals `user` sees, filtered as the list is.
+
+    Up to `MAP_TILE_CLUSTER_MAX_ZOOM`, a tile holding more than `MAP_TILE_CLUSTER_ABOVE` of
+    them carries clusters (layer `clusters`: count and colour per cell) instead of pins (layer
+    `proposals`); deeper, always pins. Both count what `public_proposal_rows` gives `user`.
+    """
+    results_for = projects_with_visible_results(user, filters=filters)
+    clustering = z <= settings.MAP_TILE_CLUSTER_MAX_ZOOM
+    most = int(settings.MAP_TILE_CLUSTER_ABOVE)
+    key = (public_rows_key(user, filters=filters, results_for=results_for), clustering and most)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        rows = public_proposal_rows(user, filters=filters, results_for=results_for)
+        try:
+            statement = _pins_or_clusters_sql(rows, most) if clustering else _pins_sql(rows)
+        except EmptyResultSet:
+            return b""
+        _remember(_STATEMENTS, key, statement, _STATEMENTS_MAX)
+    sql, params = statement
+    args = _tile_args(z, x, y)
+    values = tuple(args[p] if isinstance(p, _Arg) else p for p in params)
+    # A read replica if the router says so, as the queryset would have chosen.
+    with connections[router.db_for_read(Proposal)].cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    return bytes(row[0]) if row and row[0] is not None else b""
+
+
 TILE_PATH_PARAMETERS = [
     OpenApiParameter(name, OpenApiTypes.INT, OpenApiParameter.PATH, description=text)
     for name, text in (
@@ -173,7 +374,11 @@ class ProposalTileView(RequestLanguage, APIView):
                 description=_(
                     "A Mapbox Vector Tile (EPSG:3857 grid) with one layer `proposals`: points "
                     "with the properties id, title, category_color, status and vote_count "
-                    "(only where the project's results are public)."
+                    "(only where the project's results are public). Up to zoom level "
+                    "MAP_TILE_CLUSTER_MAX_ZOOM (16 by default), a tile holding more than "
+                    "MAP_TILE_CLUSTER_ABOVE proposals (200 by default) has the layer `clusters` "
+                    "instead: one point per cell of a 4-by-4 grid of the tile, at the mean of "
+                    "its proposals, with the property count."
                 ),
             ),
             204: OpenApiResponse(description=_("No proposal lies in this tile.")),
@@ -188,8 +393,7 @@ class ProposalTileView(RequestLanguage, APIView):
     )
     def get(self, request: Request, z: int, x: int, y: int) -> HttpResponse:
         check_tile(z, x, y)
-        filters = valid_filters(ProposalFilter, request).filterset
-        body = render_tile(tile_rows(request.user, filters, z, x, y), z, x, y)
+        body = proposal_tile(request.user, tile_filters(request), z, x, y)
         return tile_response(request, body, private=request.user.is_authenticated)
 
 
@@ -334,9 +538,31 @@ def tilejson(layer: TileLayer, request: Any) -> dict[str, Any]:
                     for name, schema in layer.schemas.items()
                     if name != "id"
                 },
-            }
+            },
+            *(_cluster_layer() if layer.name == LAYER else []),
         ],
     }
+
+
+def _cluster_layer() -> list[dict[str, Any]]:
+    """The proposals' tiles carry clusters instead of pins where a tile holds too many."""
+    return [
+        {
+            "id": CLUSTER_LAYER,
+            "description": str(
+                _(
+                    "Where a tile holds more proposals than the map draws one by one: how many "
+                    "lie in each cell of a 4-by-4 grid of the tile, at their mean position."
+                )
+            ),
+            "minzoom": 0,
+            "maxzoom": max(0, int(settings.MAP_TILE_CLUSTER_MAX_ZOOM)),
+            "fields": {
+                name: _TILEJSON_TYPES.get(str(summary.schema.get("type")), "String")
+                for name, summary in CLUSTER.items()
+            },
+        }
+    ]
 
 
 LAYER_PARAMETER = OpenApiParameter(

@@ -196,6 +196,11 @@ MAP_VECTOR_TILE_THRESHOLD = env_int("MAP_VECTOR_TILE_THRESHOLD", 5000)
 # Pages kept per app server process for visitors who are not signed in (infra/pagecache.py), in
 # MB; 0 renders every page anew. A small project's page is about 20 kB.
 PAGE_CACHE_BYTES = env_int("PAGE_CACHE_MB", 16) * 1024 * 1024
+# Up to this zoom, a vector tile holding more than MAP_TILE_CLUSTER_ABOVE proposals carries
+# clusters (a count per cell of its grid) instead of pins: a browser draws a hundred clusters
+# where it choked on a hundred thousand pins. Deeper zooms always show the pins themselves.
+MAP_TILE_CLUSTER_MAX_ZOOM = env_int("MAP_TILE_CLUSTER_MAX_ZOOM", 16)
+MAP_TILE_CLUSTER_ABOVE = env_int("MAP_TILE_CLUSTER_ABOVE", 200)
 if "{z}" not in MAP_TILE_URL or not urlsplit(MAP_TILE_URL).scheme.startswith("http"):
     raise ImproperlyConfigured("MAP_TILE_URL must be an http(s) URL template containing {z}.")
 

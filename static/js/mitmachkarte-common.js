@@ -83,9 +83,62 @@
     return template.split("?")[0] + (rest ? "?" + rest : "");
   }
 
+  /* A tile's clusters (its layer `clusters`: a point and a count per cell of its grid) as
+   * markers in the site's cluster style: focusable buttons that zoom in on click, Enter or
+   * Space. Markers, not SVG: they carry the count as text and take the keyboard focus. */
+  function clusterMarkers(map, found, coords, tileSize, options) {
+    var markers = [];
+    var scale = tileSize.x / found.extent;
+    var origin = coords.scaleBy(tileSize);
+    found.features.forEach(function (feature) {
+      var point = feature.geometry && feature.geometry[0] && feature.geometry[0][0];
+      var count = parseInt(feature.properties.count, 10);
+      if (!point || !(count > 0)) return;
+      var latlng = map.unproject(origin.add(L.point(point.x * scale, point.y * scale)), coords.z);
+      var size = count < 10 ? "small" : count < 100 ? "medium" : count < 1000 ? "large" : "huge";
+      var px = { small: 34, medium: 40, large: 48, huge: 56 }[size];
+      var text = options.clusterLabel ? options.clusterLabel(count) : String(count);
+      var marker = L.marker(latlng, {
+        icon: L.divIcon({
+          html: element("span", "pin-cluster__count", options.number ? options.number(count) : count),
+          className: "pin-cluster pin-cluster--" + size,
+          iconSize: L.point(px, px)
+        }),
+        keyboard: true,
+        title: text
+      });
+      function zoomIn() {
+        // Leaflet drops a new view asked for while a zoom animates: ask once it has ended.
+        if (map._animatingZoom) {
+          map.once("zoomend", zoomIn);
+          return;
+        }
+        // Two levels: a cell is a quarter of its tile, so it then spans a whole tile.
+        map.setView(latlng, Math.min(Math.max(map.getZoom(), coords.z) + 2, map.getMaxZoom()));
+      }
+      marker.on("click", zoomIn);
+      marker.on("add", function () {
+        var icon = marker.getElement();
+        if (!icon) return;
+        icon.setAttribute("aria-label", text);
+        icon.setAttribute("data-count", String(count));
+        icon.addEventListener("keydown", function (event) {
+          if (event.key === "Enter" || event.key === " ") {
+            event.preventDefault();
+            zoomIn();
+          }
+        });
+      });
+      markers.push(marker);
+    });
+    return markers;
+  }
+
   /* Proposals as vector tiles (SVG: Leaflet >= 1.8 broke VectorGrid's canvas clicks), for the
-   * citizens' map and the workspace alike. `options`: maxZoom, radius, colour(props) → fill,
-   * link (a URL template with `{id}`), popup(props, href) → the popup's content. */
+   * citizens' map and the workspace alike. Where a tile holds too many, the server sends
+   * clusters instead of pins (layer `clusters`), drawn by `clusterMarkers`. `options`: maxZoom,
+   * radius, colour(props) → fill, link (a URL template with `{id}`), popup(props, href) → the
+   * popup's content, clusterLabel(count) → a cluster's accessible name, number(count) → text. */
   function proposalTiles(map, url, options) {
     var layer = new (TileGrid())(url, {
       rendererFactory: L.svg.tile,
@@ -109,6 +162,33 @@
       var href = options.link && id > 0 ? options.link.replace("{id}", String(id)) : null;
       L.popup().setLatLng(event.latlng).setContent(options.popup(props, href)).openOn(map);
     });
+    // Clusters are taken out of each tile as it arrives and drawn as markers; they go when
+    // their tile goes (panned away, or replaced after a zoom).
+    var clusters = L.layerGroup().addTo(map);
+    var byTile = {};
+    var fetchTile = layer._getVectorTilePromise;
+    layer._getVectorTilePromise = function (coords) {
+      return fetchTile.apply(layer, arguments).then(function (tile) {
+        var found = tile.layers && tile.layers.clusters;
+        if (found) {
+          delete tile.layers.clusters;
+          var key = layer._tileCoordsToKey(coords);
+          var markers = clusterMarkers(map, found, coords, layer.getTileSize(), options);
+          if (layer._map && layer._tiles[key]) {
+            (byTile[key] || []).forEach(function (marker) { clusters.removeLayer(marker); });
+            byTile[key] = markers;
+            markers.forEach(function (marker) { clusters.addLayer(marker); });
+          }
+        }
+        return tile;
+      });
+    };
+    layer.on("tileunload", function (event) {
+      var key = layer._tileCoordsToKey(event.coords);
+      (byTile[key] || []).forEach(function (marker) { clusters.removeLayer(marker); });
+      delete byTile[key];
+    });
+    layer.on("remove", function () { map.removeLayer(clusters); });
     layer.addTo(map);
     return layer;
   }

@@ -147,6 +147,10 @@
       maxZoom: tiles.maxZoom,
       radius: 6,
       link: tiles.proposalUrl,
+      number: number,
+      clusterLabel: function (count) {
+        return String(count === 1 ? labels.cluster_one : labels.cluster).replace("%(count)s", number(count));
+      },
       colour: function (props) {
         return COLOR.test(props.category_color || "") ? props.category_color : "#0b4f6c";
       },

@@ -43,8 +43,22 @@ def test_tilejson_describes_each_layer(client, data, layer):  # type: ignore[no-
     tile = client.get(url)
     assert tile.status_code == 200
     assert tile["Content-Type"] == "application/vnd.mapbox-vector-tile"
-    [vector_layer] = document["vector_layers"]
+    vector_layer, *more = document["vector_layers"]
     assert vector_layer["id"] == layer
+    # Proposal tiles carry clusters instead of pins where a tile holds too many.
+    assert more == (
+        [
+            {
+                "id": "clusters",
+                "description": more[0]["description"],
+                "minzoom": 0,
+                "maxzoom": 16,
+                "fields": {"count": "Number"},
+            }
+        ]
+        if layer == "proposals"
+        else []
+    )
     assert document["maxzoom"] == 22
     west, south, east, north = document["bounds"]
     assert west <= KL.x <= east and south <= KL.y <= north

@@ -99,3 +99,58 @@ def test_few_pins_stay_markers(visit: Any, settings: Any) -> None:
     assert page.get_attribute(".mmk-map--project", "data-pins-mode") == "markers"
     assert page.get_attribute(".mmk-map--project", "data-pins-loaded") == "30"
     assert not [u for u in requests if "/api/v1/tiles/" in u]
+
+
+def test_dense_tiles_draw_clusters_that_zoom_in(visit: Any, settings: Any) -> None:
+    settings.MAP_VECTOR_TILE_THRESHOLD = 20
+    settings.MAP_TILE_CLUSTER_ABOVE = 5  # the demo's tiles hold more: they carry clusters
+    project, _lonely = crowded_project(60)
+    for width, height in ((1280, 900), (375, 667)):
+        v = visit(width=width, height=height)
+        page = v.page
+        page.goto(v.url(project.get_absolute_url()))
+        page.wait_for_selector(".mmk-map[data-pins-mode=tiles]", timeout=15_000)
+        cluster = page.wait_for_selector(".mmk-map--project .pin-cluster", timeout=10_000)
+        assert cluster is not None
+        page.wait_for_load_state("networkidle")
+        page.locator(".mmk-map--project").scroll_into_view_if_needed()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"vector-tile-clusters-{width}.png"), full_page=False)
+
+    # Every proposal is counted once: the clusters and the pins drawn add up to all 60 (the
+    # whole project is in view).
+    counts = page.eval_on_selector_all(
+        ".mmk-map--project .pin-cluster", "els => els.map(e => +e.dataset.count)"
+    )
+    assert counts and all(n > 0 for n in counts)
+    pins = page.locator(".mmk-map--project .leaflet-tile path.leaflet-interactive").count()
+    assert sum(counts) + pins >= 60 - 1  # a pin of a neighbouring tile's buffer may be drawn twice
+    # A cluster is a button with a name that says what it does.
+    label = page.get_attribute(".mmk-map--project .pin-cluster", "aria-label") or ""
+    assert "Vorschläge hier" in label or "Ein Vorschlag hier" in label
+    assert page.get_attribute(".mmk-map--project .pin-cluster", "role") == "button"
+
+    zoom = f"({v.leaflet_map()}).getZoom()"
+
+    def zoomed_beyond(level: float) -> float:
+        # Polled from here: the page's CSP forbids the eval that wait_for_function uses.
+        for _ in range(50):
+            now = float(page.evaluate(zoom))
+            if now > level:
+                return now
+            page.wait_for_timeout(100)
+        raise AssertionError(f"the map stayed at zoom {level}")
+
+    # By keyboard: a cluster takes the focus, and Enter zooms in.
+    before = page.evaluate(zoom)
+    page.locator(".mmk-map--project .pin-cluster").first.focus()
+    page.keyboard.press("Enter")
+    assert zoomed_beyond(before) >= before + 1
+
+    # By mouse, on the page as it first shows.
+    page.goto(v.url(project.get_absolute_url()))
+    page.wait_for_selector(".mmk-map--project .pin-cluster", timeout=10_000)
+    page.wait_for_load_state("networkidle")
+    before = page.evaluate(zoom)
+    page.locator(".mmk-map--project .pin-cluster").first.click()
+    assert zoomed_beyond(before) >= before + 1
