@@ -100,6 +100,7 @@ def load_average() -> str:
 
 def session_of(username: str, group: str | None = None) -> str:
     """A signed-in session (its key) for a new account, in `group` if given."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import Group, User
     from django.contrib.sessions.backends.db import SessionStore
@@ -109,7 +110,7 @@ def session_of(username: str, group: str | None = None) -> str:
         user.groups.add(Group.objects.get_or_create(name=group)[0])
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return session.session_key or ""

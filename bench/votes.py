@@ -28,6 +28,7 @@ from bench.data import load_average, median_ratio
 
 def _prepare(users: int, options: int) -> tuple[int, list[int], list[tuple[int, str, str]]]:
     from allauth.account.models import EmailAddress
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import User
@@ -72,7 +73,7 @@ def _prepare(users: int, options: int) -> tuple[int, list[int], list[tuple[int, 
     for user in bench_users:
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         clients.append((user.pk, session.session_key or "", _get_new_csrf_string()))

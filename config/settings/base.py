@@ -215,10 +215,17 @@ CONTENT_SECURITY_POLICY = content_security_policy(MAP_TILE_URL)
 PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
 
 # Accounts (django-allauth): sign-up with a confirmed e-mail address, login by e-mail or username.
+# Django's and allauth's backends, loading the signed-in user without compiling an ORM query on
+# every request (accounts/backends.py). Sessions store the backend's path: sessions made under the
+# old paths ("django.contrib.auth.backends.ModelBackend", ...) are anonymous, so a deployment of
+# this change signs everybody out once.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
 ]
+# Django's database sessions, loaded by one prepared statement (accounts/sessions.py). Not signed
+# cookies and not a per-process cache: a logout must end the session on every worker at once.
+SESSION_ENGINE = "accounts.sessions"
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_LOGIN_METHODS = {"email", "username"}
