@@ -4,12 +4,12 @@ REST (list and detail), OGC API - Features, vector tiles, the exports and the wo
 their proposal rows from `public_proposal_rows` (or `with_feature_columns` for a queryset of their
 own) and their properties from `PROPERTIES`, each surface a named selection of them. Who sees a
 proposal is `rules.proposal_sight`; whether its vote total shows is `rules.may_view_results`,
-asked once per project: a secret total is null, never a number.
+asked in the same statement through its SQL twin: a secret total is null, never a number.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ from geo.geojson import FeatureSpec
 from proposals import rules
 from proposals.links import url_template, url_template_sql
 from proposals.models import Project, Proposal
-from proposals.selectors import projects_visible_to, proposals_visible_to, with_counts
+from proposals.selectors import proposals_visible_to, with_counts
 
 if TYPE_CHECKING:
     from proposals.filters import ProposalFilter
@@ -165,17 +165,15 @@ def proposal_path_sql(slug_field: str = "project__slug", pk_field: str = "pk") -
     return url_template_sql(template, slug=slug_field, pk=pk_field)
 
 
-def with_feature_columns(
-    proposals: QuerySet[Proposal], *, user: Person, results_for: Collection[int]
-) -> QuerySet[Proposal]:
+def with_feature_columns(proposals: QuerySet[Proposal], *, user: Person) -> QuerySet[Proposal]:
     """The columns of PROPERTIES on `proposals`, every total aggregated in SQL.
 
-    `vote_count` is null in projects not in `results_for`: while voting runs, totals may stay
-    secret until the end, so that they do not sway the vote. Columns a query does not select
-    (`values_list`) cost nothing.
+    `vote_count` is null where `user` may not see the project's results (`rules.public_votes`):
+    while voting runs, totals may stay secret until the end, so that they do not sway the vote.
+    Columns a query does not select (`values_list`) cost nothing.
     """
     rows = with_counts(proposals, user=user).annotate(
-        feature_vote_count=rules.public_votes(F("vote_count"), results_for),
+        feature_vote_count=rules.public_votes(F("vote_count"), user),
         feature_is_option=ExpressionWrapper(Q(site__isnull=False), output_field=BooleanField()),
         feature_url=proposal_path_sql(),
     )
@@ -190,47 +188,27 @@ def public_proposal_rows(
     projects: QuerySet[Project] | None = None,
     filters: ProposalFilter | None = None,
     sight: rules.Sight = rules.Sight.LISTED,
-    results_for: Collection[int] | None = None,
 ) -> QuerySet[Proposal]:
     """The proposals `user` sees (as far as `sight`), with every column of PROPERTIES.
 
     `projects` narrows to those projects; `filters` is a valid ProposalFilter (the list
-    filters). One query asks the results rule per project (unless `results_for`, the answer of
-    `projects_with_visible_results` for the same arguments, is given); the rows are one more.
+    filters). One query: the results rule is part of it (`rules.public_votes`).
     """
     proposals = proposals_visible_to(user, sight=sight)
     if projects is not None:
         proposals = proposals.filter(project__in=projects)
     if filters is not None:
         proposals = filters.filter_queryset(proposals)
-    if results_for is None:
-        results_for = projects_with_visible_results(user, projects=projects, filters=filters)
-    return with_feature_columns(proposals, user=user, results_for=results_for)
-
-
-def projects_with_visible_results(
-    user: Person,
-    *,
-    projects: QuerySet[Project] | None = None,
-    filters: ProposalFilter | None = None,
-) -> list[int]:
-    """The projects among those of `public_proposal_rows` whose vote totals `user` sees now."""
-    visible_projects = projects_visible_to(user)
-    if projects is not None:
-        visible_projects = visible_projects.filter(pk__in=projects.values("pk"))
-    if filters is not None and filters.form.cleaned_data.get("project"):
-        visible_projects = visible_projects.filter(slug=filters.form.cleaned_data["project"])
-    return rules.projects_with_public_results(user, visible_projects)
+    return with_feature_columns(proposals, user=user)
 
 
 def public_rows_key(
     user: Person,
     *,
     filters: ProposalFilter | None,
-    results_for: Collection[int],
     sight: rules.Sight = rules.Sight.LISTED,
 ) -> tuple[Any, ...]:
-    """Everything the SQL of `public_proposal_rows(user, filters=…, results_for=…)` depends on.
+    """Everything the SQL of `public_proposal_rows(user, filters=…)` depends on.
 
     Equal keys give the same SQL text, so a surface may compile it once and run it again
     (vector tiles do, for every tile of a map). The visibility rule enters as its own SQL
@@ -240,9 +218,8 @@ def public_rows_key(
     return (
         user.pk if user.is_authenticated else None,
         rules.proposal_sight_filter(user, sight),
-        rules.is_planner(user),  # projects_visible_to
+        rules.is_planner(user),  # projects_visible_to, rules.public_votes
         tuple(sorted(filters.form.cleaned_data.items())) if filters is not None else None,
-        tuple(sorted(results_for)),
         get_language(),
     )
 

@@ -16,7 +16,20 @@ from typing import Any, Generic, ParamSpec
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Case, Expression, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Expression,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Now
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext as _
 
 from accounts import roles
@@ -308,7 +321,7 @@ def may_record_tally(user: Person, project: Project, now: datetime | None = None
 
 @Rule
 def may_view_results(user: Person, project: Project, now: datetime | None = None) -> str | None:
-    """When vote counts are public: the one rule (see also `projects_with_public_results`)."""
+    """When vote counts are public: the one rule; `results_public_sql` is the same test in SQL."""
     phase = project.phase_at(now)
     if phase == Phase.CLOSED or (
         phase == Phase.VOTING and project.results_visibility == Project.ResultsVisibility.LIVE
@@ -319,28 +332,47 @@ def may_view_results(user: Person, project: Project, now: datetime | None = None
     return _("The results are published when voting closes.")
 
 
+def results_public_sql(user: Person, now: datetime | None = None, *, project: str = "") -> Q:
+    """`may_view_results` as a condition on projects (`project`: the path to them, "project__").
+
+    The same phases as `Project.phase_at`, from the dates, at the statement's time unless `now`
+    is given: a compiled statement stays valid as time passes, and a tile or list asks no
+    separate query about the projects. `tests/proposals/test_visibility.py` checks the two
+    agree over projects, phases, result settings and people.
+    """
+    if is_planner(user):
+        return Q(**{f"{project}pk__isnull": False})
+    at: Any = Now() if now is None else Value(now, output_field=DateTimeField())
+    p = project
+    # Closed: published, and past the last end (GREATEST skips nulls as phase_at's max does).
+    closed = Q(**{f"{p}is_published": True}) & Q(
+        GreaterThanOrEqual(at, Func(F(f"{p}ideas_end"), F(f"{p}voting_end"), function="GREATEST"))
+    )
+    voting_live = Q(
+        **{
+            f"{p}is_published": True,
+            f"{p}results_visibility": Project.ResultsVisibility.LIVE,
+            f"{p}voting_start__lte": at,
+            f"{p}voting_end__gt": at,
+        }
+    )
+    return closed | voting_live
+
+
 def projects_with_public_results(
     user: Person, projects: QuerySet[Project], now: datetime | None = None
 ) -> list[int]:
-    """Ids of the projects whose vote counts `user` may see now: `may_view_results` over many.
+    """Ids of the projects whose vote counts `user` may see now: `may_view_results` over many."""
+    return list(projects.filter(results_public_sql(user, now)).values_list("pk", flat=True))
 
-    Every surface that shows a vote count (pages, REST, OGC, tiles, exports, feeds) asks this
-    or `may_view_results`, and shows counts through `public_votes`. One query, few rows.
+
+def public_votes(votes: Any, user: Person, now: datetime | None = None) -> Expression:
+    """`votes` (an SQL expression over proposals) where `user` may see the project's results,
+    else null: while voting runs, totals may stay secret until the end, so that they do not
+    sway the vote. Every surface that shows a vote total in SQL shows it through this.
     """
-    # The perimeter can be a detailed city outline: not worth fetching to compare dates.
-    projects = projects.defer("perimeter", "body")
-    return [project.pk for project in projects if may_view_results(user, project, now)]
-
-
-def public_votes(votes: Any, results_for: Collection[int]) -> Expression:
-    """`votes` (an SQL expression) where the row's project is in `results_for`, else null.
-
-    While voting runs, totals may stay secret until the end, so that they do not sway the vote.
-    """
-    if not results_for:
-        return Value(None, output_field=IntegerField())
     return Case(
-        When(project_id__in=list(results_for), then=votes),
+        When(results_public_sql(user, now, project="project__"), then=votes),
         default=Value(None),
         output_field=IntegerField(),
     )

@@ -40,7 +40,6 @@ from proposals.features import (
     PROPERTIES,
     TILE,
     columns,
-    projects_with_visible_results,
     public_proposal_rows,
     public_rows_key,
 )
@@ -328,13 +327,12 @@ def proposal_tile(user: Person, filters: ProposalFilter | None, z: int, x: int, 
     them carries clusters (layer `clusters`: count and colour per cell) instead of pins (layer
     `proposals`); deeper, always pins. Both count what `public_proposal_rows` gives `user`.
     """
-    results_for = projects_with_visible_results(user, filters=filters)
     clustering = z <= settings.MAP_TILE_CLUSTER_MAX_ZOOM
     most = int(settings.MAP_TILE_CLUSTER_ABOVE)
-    key = (public_rows_key(user, filters=filters, results_for=results_for), clustering and most)
+    key = (public_rows_key(user, filters=filters), clustering and most)
     statement = _STATEMENTS.get(key)
     if statement is None:
-        rows = public_proposal_rows(user, filters=filters, results_for=results_for)
+        rows = public_proposal_rows(user, filters=filters)
         try:
             statement = _pins_or_clusters_sql(rows, most) if clustering else _pins_sql(rows)
         except EmptyResultSet:

@@ -184,10 +184,7 @@ class ProposalViewSet(GeoJSONViewSet):
         data = s.ProposalCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         proposal = proposal_create(author=request.user, **data.validated_data)
-        results_for = [proposal.project_id] if _results_public(request, proposal) else []
-        rows = with_feature_columns(
-            Proposal.objects.filter(pk=proposal.pk), user=request.user, results_for=results_for
-        )
+        rows = with_feature_columns(Proposal.objects.filter(pk=proposal.pk), user=request.user)
         location = reverse("api-v1:proposals-detail", kwargs={"id": proposal.pk})
         return HttpResponse(
             features(rows, DETAIL_SPEC)[0],
@@ -345,10 +342,6 @@ class VoteViewSet(RequestLanguage, mixins.ListModelMixin, viewsets.GenericViewSe
         )
         vote_withdraw(user=request.user, proposal=proposal)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _results_public(request: Request, proposal: Proposal) -> bool:
-    return rules.may_view_results(request.user, proposal.project)
 
 
 def _reachable_proposal(request: Request, raw_id: str) -> Proposal:

@@ -27,7 +27,7 @@ from proposals.features import (
     with_feature_columns,
 )
 from proposals.links import url_template, url_template_sql
-from proposals.models import Project, Proposal
+from proposals.models import Proposal
 from proposals.selectors import with_counts
 from proposals.workspace.forms import DuplicateForm, WorkspaceFilterForm
 from proposals.workspace.selectors import MAP_FEATURE_CAP, workspace_proposals
@@ -69,8 +69,7 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet[Proposal] | None, HttpResp
 
 def _feature_rows(request: HttpRequest, queryset: QuerySet[Proposal]) -> QuerySet[Proposal]:
     """The feature columns; vote totals as the results rule shows them to this planner."""
-    results_for = rules.projects_with_public_results(request.user, Project.objects.all())
-    return with_feature_columns(queryset, user=request.user, results_for=results_for)
+    return with_feature_columns(queryset, user=request.user)
 
 
 def _review_url() -> Concat:

@@ -517,17 +517,17 @@ def test_items_query_count_is_constant(client, project, count, django_assert_num
     for proposal in proposals:
         VoteFactory(proposal=proposal)
         CommentFactory(proposal=proposal)
-    # Projects whose results are public, the count, the page.
-    with django_assert_num_queries(3):
+    # The count, the page (whose results are public is part of its statement).
+    with django_assert_num_queries(2):
         response = client.get(ITEMS, {"crs": EPSG_25832, "bbox": "7.7,49.4,7.8,49.5"})
     assert response.json()["numberReturned"] == count
     with django_assert_num_queries(2):
         client.get("/ogc/collections/sites/items")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):  # the feature, its total's rule included
         client.get(f"{ITEMS}/{proposals[0].pk}")
-    # sites, site outlines, districts: one aggregate each; proposals: the projects, then the
-    # aggregate; survey-cells: the surveys (no aggregate when no survey's results are public).
-    with django_assert_num_queries(6):
+    # sites, site outlines, districts, proposals: one aggregate each; survey-cells: the
+    # surveys (no aggregate when no survey's results are public).
+    with django_assert_num_queries(5):
         client.get("/ogc/collections")
 
 

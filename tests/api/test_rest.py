@@ -235,8 +235,8 @@ def test_proposal_detail_has_a_fixed_query_count(client, django_assert_num_queri
     for _ in range(count):
         VoteFactory(proposal=proposal)
         CommentFactory(proposal=proposal)
-    # the project's results rule, the feature
-    with django_assert_num_queries(2):
+    # the feature alone: whether its total shows is part of its statement (results rule)
+    with django_assert_num_queries(1):
         get_geojson(client, f"{PROPOSALS}{proposal.pk}/")
 
 
@@ -359,8 +359,8 @@ def test_proposal_list_has_a_fixed_query_count(client, django_assert_num_queries
     for proposal in ProposalFactory.create_batch(count, project=project):
         VoteFactory(proposal=proposal)
         CommentFactory(proposal=proposal)
-    # the projects whose totals are public, the features
-    with django_assert_num_queries(2):
+    # the features (whose totals are public is part of their statement)
+    with django_assert_num_queries(1):
         collection = get_geojson(client, PROPOSALS, project=project.slug)
     assert collection["numberReturned"] == count
 
@@ -368,7 +368,7 @@ def test_proposal_list_has_a_fixed_query_count(client, django_assert_num_queries
 @pytest.mark.parametrize("count", [11, 30])
 def test_a_full_page_adds_only_the_count_query(client, django_assert_num_queries, count):
     ProposalFactory.create_batch(count)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         collection = get_geojson(client, PROPOSALS, limit=10)
     assert (collection["numberMatched"], collection["numberReturned"]) == (count, 10)
 
@@ -379,8 +379,8 @@ def test_signed_in_proposal_list_has_a_fixed_query_count(
 ):
     ProposalFactory.create_batch(count)
     as_user(client, citizen)
-    # session, user, the user's groups (who may see what), public totals, the features.
-    with django_assert_num_queries(5):
+    # session, user, the user's groups (who may see what), the features with public totals.
+    with django_assert_num_queries(4):
         collection = get_geojson(client, PROPOSALS)
     assert collection["numberReturned"] == count
 

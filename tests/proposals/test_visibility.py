@@ -8,9 +8,12 @@ the proposals export and the workspace API.
 
 from __future__ import annotations
 
+import itertools
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -18,8 +21,14 @@ from django.contrib.gis.geos import Point
 from django.test import Client
 
 from proposals.features import proposal_export_source
-from proposals.models import Proposal
-from proposals.rules import Sight, may_view_proposal, proposal_sight
+from proposals.models import Project, Proposal
+from proposals.rules import (
+    Sight,
+    may_view_proposal,
+    may_view_results,
+    proposal_sight,
+    results_public_sql,
+)
 from proposals.selectors import proposals_visible_to
 from tests.api.test_tiles import X, Y, Z, decode, tile_url
 from tests.factories import INSIDE, ProjectFactory, ProposalFactory, UserFactory, planner
@@ -229,3 +238,66 @@ def test_writes_name_the_proposal_unknown_only_when_it_is_not_reachable(
         else:
             assert response.status_code == 400, (state, viewer)
             assert list(response.json()) == ["proposal"]
+
+
+# --- whose vote totals show: `may_view_results` and its SQL twin `results_public_sql` ---------
+
+DAY = timedelta(days=1)
+# Phase dates relative to the moment asked about: (ideas_start, ideas_end, voting_start,
+# voting_end) in days, None for an open date. Each phase, the edges of the voting window
+# (start inclusive, end exclusive), and projects with only one of the two windows.
+SCHEDULES: dict[str, tuple[int | None, ...]] = {
+    "information": (1, 3, 4, 6),
+    "ideas": (-1, 1, 2, 4),
+    "between": (-3, -1, 1, 3),
+    "voting": (-4, -2, -1, 1),
+    "voting_starts_now": (-4, -2, 0, 1),
+    "voting_ends_now": (-4, -2, -1, 0),
+    "closed": (-6, -4, -3, -1),
+    "ideas_only_over": (-3, -1, None, None),
+    "voting_only": (None, None, -1, 1),
+    "no_dates": (None, None, None, None),
+}
+
+
+def test_the_results_rule_and_its_sql_agree(planner_user: Any, citizen: Any) -> None:
+    now = datetime(2026, 6, 1, 12, tzinfo=ZoneInfo("Europe/Berlin"))
+    projects = []
+    for (name, days), published, visibility in itertools.product(
+        SCHEDULES.items(), (True, False), Project.ResultsVisibility.values
+    ):
+        dates = [now + d * DAY if d is not None else None for d in days]
+        projects.append(
+            ProjectFactory(
+                title=name,
+                is_published=published,
+                results_visibility=visibility,
+                ideas_start=dates[0],
+                ideas_end=dates[1],
+                voting_start=dates[2],
+                voting_end=dates[3],
+            )
+        )
+    ProposalFactory(project=projects[0])  # the condition through a proposal's project, too
+    for user in (AnonymousUser(), citizen, planner_user):
+        by_rule = {p.pk for p in projects if may_view_results(user, p, now)}
+        by_sql = set(
+            Project.objects.filter(results_public_sql(user, now)).values_list("pk", flat=True)
+        )
+        assert by_sql == by_rule
+        through = Proposal.objects.filter(results_public_sql(user, now, project="project__"))
+        assert set(through.values_list("project_id", flat=True)) == by_rule & {projects[0].pk}
+    # Not a vacuous match: the public sees some totals and not others; planners see all.
+    public = {p.pk for p in projects if may_view_results(AnonymousUser(), p, now)}
+    assert 0 < len(public) < len(projects)
+    # Closed ones always; those voting now only where results are live.
+    assert {(p.title, p.results_visibility) for p in projects if p.pk in public} == {
+        *itertools.product(
+            ("voting_ends_now", "closed", "ideas_only_over"), Project.ResultsVisibility.values
+        ),
+        *((name, "live") for name in ("voting", "voting_starts_now", "voting_only")),
+    }
+    # Without `now`, the SQL asks the database's clock: the same answer as Python's.
+    assert set(
+        Project.objects.filter(results_public_sql(citizen)).values_list("pk", flat=True)
+    ) == {p.pk for p in projects if may_view_results(citizen, p)}

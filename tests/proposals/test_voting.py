@@ -357,19 +357,20 @@ def test_projects_with_public_results_is_may_view_results_over_many(citizen, pla
         }
 
 
-def test_public_votes_hides_counts_outside_the_public_projects(citizen):
+def test_public_votes_hides_counts_outside_the_public_projects(citizen, planner_user):
     live = voting_project(results_visibility=Project.ResultsVisibility.LIVE)
     secret = voting_project()
     for project in (live, secret):
         vote_cast(user=citizen, proposal=ProposalFactory(project=project))
+    for user in (AnonymousUser(), citizen):
+        rows = with_counts(Proposal.objects.all()).annotate(
+            shown=rules.public_votes(F("vote_count"), user)
+        )
+        assert {r.project_id: r.shown for r in rows} == {live.pk: 1, secret.pk: None}
     rows = with_counts(Proposal.objects.all()).annotate(
-        shown=rules.public_votes(F("vote_count"), [live.pk])
+        shown=rules.public_votes(F("vote_count"), planner_user)
     )
-    assert {r.project_id: r.shown for r in rows} == {live.pk: 1, secret.pk: None}
-    nothing = with_counts(Proposal.objects.all()).annotate(
-        shown=rules.public_votes(F("vote_count"), [])
-    )
-    assert {r.shown for r in nothing} == {None}
+    assert {r.project_id: r.shown for r in rows} == {live.pk: 1, secret.pk: 1}
 
 
 # --- the vote path through the API: lean, one transaction -------------------------------------
