@@ -5,6 +5,7 @@ and the review and moderation pages keep their query counts however many photos 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -105,11 +106,19 @@ def test_hiding_without_a_reason_is_refused_at_the_field_and_changes_nothing(
     page = refused.content.decode()
     # The error stands at this photo's reason field, named by it, and at no other photo.
     assert (
-        f'<ul class="field__errors" id="reason-p{photo.pk}_error" role="alert">'
+        f'<ul class="field__errors" id="reason-p{photo.pk}_error">'
         "<li>Sagen Sie, warum das Foto ausgeblendet wird"
     ) in page
     assert f'aria-describedby="reason-p{photo.pk}_error"' in page
     assert f"reason-p{other.pk}_error" not in page
+    # Its forms send back to the review page, not to the POST address this page now stands at.
+    for shown in (photo, other):
+        form = re.search(
+            rf'action="/planung/fotos/{shown.pk}/moderieren/".*?name="next" value="([^"]*)"',
+            page,
+            re.S,
+        )
+        assert form is not None and form.group(1) == review(proposal)
     photo.refresh_from_db()
     assert (photo.is_hidden, photo.moderation_reason) == (False, "")
     assert not AuditEntry.objects.filter(action__startswith="photo.").exists()
