@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from infra.images import clean_image
-from proposals.models import ProposalPhoto
+from proposals.models import Proposal, ProposalPhoto
 from proposals.photos import NewPhoto, store_photos
 from tests.e2e.test_participation import shot
 from tests.factories import ProposalFactory, planner
@@ -78,3 +78,33 @@ def test_a_planner_hides_a_photo_on_the_review_page(visit: Any, width: int, heig
         assert public.request.get(v.url(other.thumbnail_url)).status == 200
     finally:
         public.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (375, 667)])
+def test_the_moderation_queue_shows_pending_proposals_with_their_photos(
+    visit: Any, width: int, height: int
+) -> None:
+    proposal = ProposalFactory(title="Trinkbrunnen", visibility=Proposal.Visibility.PENDING)
+    store_photos(
+        proposal,
+        proposal.author,
+        [NewPhoto(clean_image(io.BytesIO(jpeg_with_gps(1200, 900))), "Der alte Brunnen")],
+    )
+    photo = ProposalPhoto.objects.get()
+    v = visit(width=width, height=height)
+    v.sign_in(planner(username="moderation"))
+    page = v.page
+    page.goto(v.url("/planung/moderation/"))
+    image = page.get_by_role("img", name="Der alte Brunnen")
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert v.axe() == []
+    shot(page, f"workspace-moderation-photos-{width}")
+    # The thumbnail leads to the photo's form on the proposal's review page.
+    image.click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/planung/vorschlaege/{proposal.pk}/#photo-{photo.pk}")
+    assert page.locator(f"#photo-{photo.pk}").get_by_role("button", name="Foto ausblenden").count()
