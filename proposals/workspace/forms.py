@@ -178,6 +178,21 @@ class ModerationForm(forms.Form):
     )
 
 
+class PhotoModerationForm(forms.Form):
+    """Hide or restore one photo; the reason a hidden photo needs is the service's rule
+    (proposals.photos.photo_moderate), so the form leaves it optional."""
+
+    action = forms.ChoiceField(
+        label=gettext_lazy("Action"),
+        choices=[("hide", gettext_lazy("Hide")), ("restore", gettext_lazy("Restore"))],
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for hiding (the author reads it)"),
+        required=False,
+        max_length=1000,
+    )
+
+
 class MergeForm(forms.Form):
     target = forms.IntegerField(label=gettext_lazy("Merge into proposal number"), min_value=1)
     reason = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=1000)

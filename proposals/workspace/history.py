@@ -39,8 +39,9 @@ def _ids(values: Any) -> str:
     return ", ".join(f"#{v}" for v in values or []) or NONE
 
 
-def describe(action: str, before: Any, after: Any, reason: str = "") -> str:
-    """One sentence for one audit entry; an action this module does not know keeps its code."""
+def describe(action: str, before: Any, after: Any, reason: str = "", object_id: str = "") -> str:
+    """One sentence for one audit entry; an action this module does not know keeps its code.
+    `object_id` names the photo of a photo's entry (a proposal may have several)."""
     before = before if isinstance(before, dict) else {}
     after = after if isinstance(after, dict) else {}
     if action == "proposal.transition":
@@ -71,6 +72,13 @@ def describe(action: str, before: Any, after: Any, reason: str = "") -> str:
         return _("Related proposals changed from %(old)s to %(new)s.") % {
             "old": _ids(before.get("related")),
             "new": _ids(after.get("related")),
+        }
+    if action in ("photo.hide", "photo.restore"):
+        if action == "photo.restore":
+            return _("Photo #%(id)s shown again.") % {"id": object_id or "?"}
+        return _("Photo #%(id)s hidden by moderation. Reason: %(reason)s") % {
+            "id": object_id or "?",
+            "reason": after.get("moderation_reason") or reason or NONE,
         }
     if action == "report.create":
         return _("Reported: %(reason)s") % {"reason": reason or NONE}

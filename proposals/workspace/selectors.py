@@ -5,14 +5,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from accounts.types import Person
 from geo import analysis
 from geo.models import Area
 from locations.models import Site
-from proposals.models import Comment, PaperTallyCount, Proposal, Report
+from proposals.models import Comment, PaperTallyCount, Proposal, ProposalPhoto, Report
 from proposals.selectors import proposals_visible_to, with_counts
 
 # The workspace map gets at most this many proposals as GeoJSON; above it, vector tiles.
@@ -81,7 +91,8 @@ def for_table(proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
 
 
 def moderation_queue() -> dict[str, Any]:
-    """Pending proposals of pre-moderated projects and everything with open reports."""
+    """Pending proposals of pre-moderated projects (with their photos, which wait with them),
+    everything with open reports, and what was hidden lately."""
     open_reports = Report.objects.filter(resolved_at__isnull=True)
     reports = list(
         open_reports.select_related(
@@ -91,6 +102,7 @@ def moderation_queue() -> dict[str, Any]:
     pending = list(
         Proposal.objects.filter(visibility=Proposal.Visibility.PENDING)
         .select_related("project", "author", "category")
+        .prefetch_related(Prefetch("photos", queryset=ProposalPhoto.objects.order_by("pk")))
         .order_by("created_at", "pk")
     )
     hidden_proposals = list(
@@ -103,11 +115,17 @@ def moderation_queue() -> dict[str, Any]:
         .select_related("proposal__project", "author")
         .order_by("-created_at", "-pk")[:50]
     )
+    hidden_photos = list(
+        ProposalPhoto.objects.filter(is_hidden=True)
+        .select_related("proposal__project")
+        .order_by("-created_at", "-pk")[:50]
+    )
     return {
         "reports": reports,
         "pending": pending,
         "hidden_proposals": hidden_proposals,
         "hidden_comments": hidden_comments,
+        "hidden_photos": hidden_photos,
     }
 
 

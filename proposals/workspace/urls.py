@@ -15,6 +15,7 @@ urlpatterns = [
     path(
         "planung/kommentare/<int:pk>/moderieren/", views.comment_moderate, name="comment-moderate"
     ),
+    path("planung/fotos/<int:pk>/moderieren/", views.photo_moderate, name="photo-moderate"),
     path("planung/moderation/", views.moderation, name="moderation"),
     path("planung/analyse/", views.analysis_page, name="analysis"),
     path("planung/stimmzettel/", views.tally_projects, name="tally-projects"),

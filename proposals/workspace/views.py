@@ -17,7 +17,7 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -28,7 +28,7 @@ from audit.models import AuditEntry
 from geo import analysis
 from infra.ratelimit import limit
 from locations.models import Site
-from proposals import notifications, review, rules
+from proposals import notifications, photos, review, rules
 from proposals.forms import add_service_errors
 from proposals.models import (
     Comment,
@@ -37,6 +37,7 @@ from proposals.models import (
     Phase,
     Project,
     Proposal,
+    ProposalPhoto,
     Report,
 )
 from proposals.responses import next_url, refusal
@@ -49,6 +50,7 @@ from proposals.workspace.forms import (
     MergeForm,
     ModerationForm,
     NotificationSettingsForm,
+    PhotoModerationForm,
     ReportForm,
     TallyForm,
     TransitionForm,
@@ -146,8 +148,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _review_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> dict[str, Any]:
     allowed = review.allowed_transitions(proposal)
+    shown = photos.photos_visible_to(request.user, proposal)
+    # A refused photo form comes back bound to its photo, so its errors stand beside it.
+    failed: tuple[int, PhotoModerationForm] | None = forms.get("photo_form")
     return {
         "proposal": proposal,
+        "photos": [
+            (photo, failed[1] if failed and failed[0] == photo.pk else None) for photo in shown
+        ],
         "project": proposal.project,
         "responses": proposal.responses.select_related("responder"),
         "comments": Comment.objects.filter(proposal=proposal)
@@ -159,9 +167,16 @@ def _review_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
         "related": proposal.related.all(),
         "merged_from": proposal.merged_from.all(),
         "history": [
-            (entry, describe(entry.action, entry.before, entry.after, entry.reason))
+            (
+                entry,
+                describe(entry.action, entry.before, entry.after, entry.reason, entry.object_id),
+            )
             for entry in AuditEntry.objects.filter(
-                object_type="proposals.proposal", object_id=str(proposal.pk)
+                Q(object_type="proposals.proposal", object_id=str(proposal.pk))
+                | Q(
+                    object_type="proposals.proposalphoto",
+                    object_id__in=[str(photo.pk) for photo in shown],
+                )
             ).select_related("actor")[:50]
         ],
         "transition_form": forms.get("transition_form")
@@ -285,6 +300,33 @@ def comment_moderate(request: HttpRequest, pk: int) -> HttpResponse:
         add_service_errors(form, errors, about=_("Comment #%(id)d") % {"id": comment.pk})
     proposal = _get_proposal(comment.proposal_id)
     return _invalid(request, proposal, "moderation_form", form)
+
+
+@require_POST
+@planner_required
+def photo_moderate(request: HttpRequest, pk: int) -> HttpResponse:
+    photo = get_object_or_404(ProposalPhoto.objects.select_related("proposal__project"), pk=pk)
+    form = PhotoModerationForm(request.POST)
+    if form.is_valid():
+        try:
+            photos.photo_moderate(
+                actor=request.user,
+                photo=photo,
+                action=form.cleaned_data["action"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Moderation saved."))
+            return HttpResponseRedirect(
+                next_url(
+                    request,
+                    default=reverse("proposals:workspace:review", args=[photo.proposal_id]),
+                )
+            )
+    proposal = _get_proposal(photo.proposal_id)
+    return _invalid(request, proposal, "photo_form", (photo.pk, form))
 
 
 @require_POST
