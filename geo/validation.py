@@ -126,7 +126,9 @@ def _from_wkt(text: str, invalid: ValidationError, field: str) -> GEOSGeometry:
 
 
 def _from_geojson(value: Mapping[str, Any], invalid: ValidationError, field: str) -> GEOSGeometry:
-    if value.get("type") not in _GEOJSON_TYPES or "coordinates" not in value:
+    kind = value.get("type")
+    # A JSON object or list as the type is unhashable: asking the set about it would raise.
+    if not isinstance(kind, str) or kind not in _GEOJSON_TYPES or "coordinates" not in value:
         raise invalid
     count = _positions(value["coordinates"], depth=0, field=field)
     if count == 0:

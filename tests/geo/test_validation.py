@@ -75,6 +75,16 @@ def test_unknown_crs_is_refused_not_taken_as_wgs84(value):
 
 
 @pytest.mark.parametrize(
+    "kind", [{}, [], ["Point"], 7, None], ids=["object", "list", "list-of-name", "number", "null"]
+)
+def test_a_geojson_type_that_is_not_a_name_is_an_invalid_geometry(kind):
+    """Found by Schemathesis: `{"type": {}}` once raised TypeError (a 500) instead of a 400."""
+    with pytest.raises(ValidationError) as exc:
+        parse_geometry({"type": kind, "coordinates": [7.77, 49.44]}, field="location")
+    assert code_of(exc) == "syntax"
+
+
+@pytest.mark.parametrize(
     "value",
     [
         "POINT(7 49 1 2)",
