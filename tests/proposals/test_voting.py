@@ -14,7 +14,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from infra import ratelimit
 from infra.models import RateCounter
-from proposals import rules
+from proposals import rules, services
 from proposals.models import PaperTally, Project, Proposal, Vote, VotingMode
 from proposals.selectors import current_tallies, my_votes, project_results, with_counts
 from proposals.services import tally_record, vote_cast, vote_withdraw
@@ -404,36 +404,82 @@ def test_an_api_vote_takes_four_round_trips_and_one_transaction(
             )
         return {"status": response.status_code, **response.json()}
 
+    def statement(sql: str) -> str:
+        """The SQL behind an EXECUTE of one of the vote's prepared statements."""
+        if not sql.startswith("EXECUTE "):
+            return sql
+        name = sql.removeprefix("EXECUTE " + services._PREFIX).split("(")[0]
+        return ratelimit._HIT_SQL if name.startswith("count_") else services._VOTE_STATEMENTS[name]
+
+    def check_lean(expected_total: int) -> None:
+        listing = "\n".join(f"{i} {inside} {sql[:90]}" for i, (sql, inside) in enumerate(seen))
+        # Session and user (as every signed-in request); then in one transaction two round
+        # trips: the rate count, the proposal with its project and the person's address and
+        # groups read along with the ballot lock, the proposal held and checked again, my votes
+        # -- four statements sent together -- and the insert. The total only where it is
+        # public (after the commit: a read). Nothing else: no ORM fetch, no savepoint, no
+        # second commit.
+        assert len(seen) == expected_total, listing
+        assert [inside for _sql, inside in seen[:4]] == [False, False, True, True], listing
+        together = seen[2][0].split(";\n")
+        assert len(together) == 4, listing
+        for sql, marker in zip(
+            together,
+            ["ratecounter", "pg_advisory_xact_lock", "FOR SHARE", "FROM proposals_vote"],
+            strict=True,
+        ):
+            # Sent as EXECUTE of the statement prepared on this connection: not planned anew.
+            assert sql.startswith("EXECUTE "), listing
+            assert marker in statement(sql), listing
+        assert statement(seen[3][0]).startswith("INSERT INTO proposals_vote"), listing
+        assert not any("SAVEPOINT" in sql for sql, _inside in seen), listing
+        if results == "live":
+            assert "SUM(weight)" in seen[4][0], listing
+
+    expected = 5 if results == "live" else 4
+    # A new database connection (as after CONN_MAX_AGE) has none of the vote's statements
+    # prepared: its first vote asks which the session holds and prepares them, in the vote's
+    # transaction, once.
+    connection.close()
     first = vote(proposal)
     assert first["status"] == 201
     assert first["vote_count"] == (1 if results == "live" else None)
-    listing = "\n".join(f"{i} {inside} {sql[:90]}" for i, (sql, inside) in enumerate(seen))
-    # Session and user (as every signed-in request); then in one transaction two round trips:
-    # the rate count, the proposal with its project and the person's address and groups read
-    # along with the ballot lock, the proposal held and checked again, my votes -- four
-    # statements sent together -- and the insert. The total only where it is public (after the
-    # commit: a read). Nothing else: no ORM fetch, no savepoint, no second commit.
-    expected = 5 if results == "live" else 4
-    assert len(seen) == expected, listing
-    assert [inside for _sql, inside in seen[:4]] == [False, False, True, True], listing
-    together = seen[2][0].split(";\n")
-    assert len(together) == 4, listing
-    for statement, marker in zip(
-        together,
-        ["ratecounter", "pg_advisory_xact_lock", "FOR SHARE", "FROM proposals_vote"],
-        strict=True,
-    ):
-        assert marker in statement, listing
-    assert seen[3][0].startswith("INSERT INTO proposals_vote"), listing
-    assert not any("SAVEPOINT" in sql for sql, _inside in seen), listing
-    if results == "live":
-        assert "SUM(weight)" in seen[4][0], listing
+    preparing = seen[2:4]
+    assert "pg_prepared_statements" in preparing[0][0]
+    assert preparing[1][0].count("PREPARE ") == 5
+    assert all(inside for _sql, inside in preparing)
+    del seen[2:4]
+    check_lean(expected)
     # A refused repeat costs one round trip fewer and still counts against the rate limit.
     assert vote(proposal)["status"] == 400
     assert len(seen) == 3
     assert vote(other)["status"] == 201
+    check_lean(expected)
     assert Vote.objects.filter(user=citizen).count() == 2
     assert RateCounter.objects.get(key=f"votes:user:{citizen.pk}").count == 3
+
+
+def test_a_vote_prepares_only_the_statements_the_database_session_lacks(citizen):
+    project = voting_project()
+    first, second = options(project, 2)
+    vote_cast(user=citizen, proposal=first)
+    # As after a PREPARE whose transaction was rolled back: the session holds the statements,
+    # this process does not know. Preparing them again would be an error.
+    connection.__dict__.pop("_vote_statements")
+    seen: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        vote_cast(user=citizen, proposal=second)
+    assert any("pg_prepared_statements" in sql for sql in seen), seen
+    assert not any("PREPARE " in sql for sql in seen), seen
+    assert set(Vote.objects.filter(user=citizen).values_list("proposal", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
 
 
 @pytest.mark.parametrize(
