@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -215,6 +216,32 @@ def _invalid(request: HttpRequest, proposal: Proposal, name: str, form: Any) -> 
     return render(request, "workspace/review.html", context, status=400)
 
 
+def _moderated(
+    request: HttpRequest,
+    form: forms.Form,
+    proposal_id: int,
+    moderate: Callable[..., object],
+    *,
+    about: str = "",
+) -> HttpResponse | None:
+    """Hide or restore through `moderate` (a moderation service with its object bound); the
+    redirect when it took, else None with the refusal on the form for the review page."""
+    if not form.is_valid():
+        return None
+    try:
+        moderate(
+            actor=request.user,
+            action=form.cleaned_data["action"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as exc:
+        add_service_errors(form, exc, about=about)
+        return None
+    messages.success(request, _("Moderation saved."))
+    default = reverse("proposals:workspace:review", args=[proposal_id])
+    return HttpResponseRedirect(next_url(request, default=default))
+
+
 def _back(proposal: Proposal) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("proposals:workspace:review", args=[proposal.pk]))
 
@@ -250,22 +277,8 @@ def proposal_transition(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_moderate(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _get_proposal(pk)
     form = ModerationForm(request.POST)
-    if form.is_valid():
-        try:
-            review.proposal_moderate(
-                actor=request.user,
-                proposal=proposal,
-                action=form.cleaned_data["action"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Moderation saved."))
-            return HttpResponseRedirect(
-                next_url(request, default=reverse("proposals:workspace:review", args=[pk]))
-            )
-    return _invalid(request, proposal, "moderation_form", form)
+    done = _moderated(request, form, pk, partial(review.proposal_moderate, proposal=proposal))
+    return done or _invalid(request, proposal, "moderation_form", form)
 
 
 @require_POST
@@ -273,31 +286,19 @@ def proposal_moderate(request: HttpRequest, pk: int) -> HttpResponse:
 def comment_moderate(request: HttpRequest, pk: int) -> HttpResponse:
     comment = get_object_or_404(Comment.objects.select_related("proposal__project"), pk=pk)
     form = ModerationForm(request.POST)
-    if form.is_valid():
-        try:
-            review.comment_moderate(
-                actor=request.user,
-                comment=comment,
-                action=form.cleaned_data["action"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            # Shown at the proposal's moderation form: the message says which comment it is.
-            add_service_errors(form, exc, about=_("Comment #%(id)d") % {"id": comment.pk})
-        else:
-            messages.success(request, _("Moderation saved."))
-            return HttpResponseRedirect(
-                next_url(
-                    request,
-                    default=reverse("proposals:workspace:review", args=[comment.proposal_id]),
-                )
-            )
-    else:
+    valid = form.is_valid()  # before a refusal by the service adds its errors
+    # Shown at the proposal's moderation form: the message says which comment it is.
+    about = _("Comment #%(id)d") % {"id": comment.pk}
+    moderate = partial(review.comment_moderate, comment=comment)
+    done = _moderated(request, form, comment.proposal_id, moderate, about=about)
+    if done:
+        return done
+    if not valid:
         # Not next to the proposal's own fields: as form errors naming the comment.
         errors = ValidationError(form.errors.as_data())
         form = ModerationForm()
         form.cleaned_data = {}  # an empty, unbound form that can still hold errors
-        add_service_errors(form, errors, about=_("Comment #%(id)d") % {"id": comment.pk})
+        add_service_errors(form, errors, about=about)
     proposal = _get_proposal(comment.proposal_id)
     return _invalid(request, proposal, "moderation_form", form)
 
@@ -307,24 +308,10 @@ def comment_moderate(request: HttpRequest, pk: int) -> HttpResponse:
 def photo_moderate(request: HttpRequest, pk: int) -> HttpResponse:
     photo = get_object_or_404(ProposalPhoto.objects.select_related("proposal__project"), pk=pk)
     form = PhotoModerationForm(request.POST)
-    if form.is_valid():
-        try:
-            photos.photo_moderate(
-                actor=request.user,
-                photo=photo,
-                action=form.cleaned_data["action"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Moderation saved."))
-            return HttpResponseRedirect(
-                next_url(
-                    request,
-                    default=reverse("proposals:workspace:review", args=[photo.proposal_id]),
-                )
-            )
+    moderate = partial(photos.photo_moderate, photo=photo)
+    done = _moderated(request, form, photo.proposal_id, moderate)
+    if done:
+        return done
     proposal = _get_proposal(photo.proposal_id)
     return _invalid(request, proposal, "photo_form", (photo.pk, form))
 
