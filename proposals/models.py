@@ -422,8 +422,14 @@ class Comment(models.Model):
 class Vote(models.Model):
     """One person's vote on one proposal. Who voted for what is never public."""
 
+    # No index of their own for project and user: (project, user) and (user, proposal) below
+    # lead with them and serve every lookup by either; each index more is written by every vote.
     project = models.ForeignKey(
-        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="votes"
+        Project,
+        verbose_name=_("project"),
+        on_delete=models.CASCADE,
+        related_name="votes",
+        db_index=False,
     )
     proposal = models.ForeignKey(
         Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="votes"
@@ -433,6 +439,7 @@ class Vote(models.Model):
         verbose_name=_("voter"),
         on_delete=models.CASCADE,
         related_name="votes",
+        db_index=False,
     )
     weight = models.PositiveSmallIntegerField(_("votes"), default=1)
     created_at = models.DateTimeField(_("cast"), auto_now_add=True)

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from psycopg.pq import TransactionStatus
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -390,10 +391,13 @@ def test_an_api_vote_takes_four_round_trips_and_one_transaction(
     )
     proposal, other = options(project, 2)
     client.force_login(citizen)
-    seen: list[tuple[str, bool]] = []
+    # Every round trip to the database, with the transaction state psycopg saw before it: on
+    # an autocommit connection nothing is sent that the wrapper does not see (no implicit
+    # BEGIN, no COMMIT of Django's), so this list is the whole conversation.
+    seen: list[tuple[str, int]] = []
 
     def record(execute, sql, params, many, context):
-        seen.append((sql, not connection.get_autocommit()))
+        seen.append((sql, connection.connection.info.transaction_status))
         return execute(sql, params, many, context)
 
     def vote(option: Proposal) -> dict:
@@ -402,6 +406,9 @@ def test_an_api_vote_takes_four_round_trips_and_one_transaction(
             response = client.post(
                 "/api/v1/votes/", {"proposal": option.pk}, content_type="application/json"
             )
+        assert connection.get_autocommit()
+        # Nothing left open: the vote's own COMMIT ended its transaction.
+        assert connection.connection.info.transaction_status == TransactionStatus.IDLE
         return {"status": response.status_code, **response.json()}
 
     def statement(sql: str) -> str:
@@ -412,34 +419,37 @@ def test_an_api_vote_takes_four_round_trips_and_one_transaction(
         return ratelimit._HIT_SQL if name.startswith("count_") else services._VOTE_STATEMENTS[name]
 
     def check_lean(expected_total: int) -> None:
-        listing = "\n".join(f"{i} {inside} {sql[:90]}" for i, (sql, inside) in enumerate(seen))
-        # Session and user (as every signed-in request); then in one transaction two round
-        # trips: the rate count, the proposal with its project and the person's address and
-        # groups read along with the ballot lock, the proposal held and checked again, my votes
-        # -- four statements sent together -- and the insert. The total only where it is
-        # public (after the commit: a read). Nothing else: no ORM fetch, no savepoint, no
-        # second commit.
+        listing = "\n".join(f"{i} {state} {sql[:90]}" for i, (sql, state) in enumerate(seen))
+        # Session and user (as every signed-in request); then one transaction in two round
+        # trips: BEGIN with the rate count, the proposal with its project and the person's
+        # address and groups read along with the ballot lock, the proposal held and checked
+        # again, my votes -- sent together -- and the insert with COMMIT. The total only where
+        # it is public (after the commit: a read). Nothing else: no ORM fetch, no savepoint,
+        # no BEGIN or COMMIT of their own.
         assert len(seen) == expected_total, listing
-        assert [inside for _sql, inside in seen[:4]] == [False, False, True, True], listing
+        assert all(state == TransactionStatus.IDLE for _sql, state in seen[:3]), listing
+        assert seen[3][1] == TransactionStatus.INTRANS, listing
         together = seen[2][0].split(";\n")
-        assert len(together) == 4, listing
+        assert len(together) == 5, listing
+        assert together[0] == "BEGIN", listing
         for sql, marker in zip(
-            together,
+            together[1:],
             ["ratecounter", "pg_advisory_xact_lock", "FOR SHARE", "FROM proposals_vote"],
             strict=True,
         ):
             # Sent as EXECUTE of the statement prepared on this connection: not planned anew.
             assert sql.startswith("EXECUTE "), listing
             assert marker in statement(sql), listing
-        assert statement(seen[3][0]).startswith("INSERT INTO proposals_vote"), listing
-        assert not any("SAVEPOINT" in sql for sql, _inside in seen), listing
+        insert, commit = seen[3][0].split(";\n")
+        assert statement(insert).startswith("INSERT INTO proposals_vote"), listing
+        assert commit == "COMMIT", listing
+        assert not any("SAVEPOINT" in sql for sql, _state in seen), listing
         if results == "live":
             assert "SUM(weight)" in seen[4][0], listing
 
     expected = 5 if results == "live" else 4
     # A new database connection (as after CONN_MAX_AGE) has none of the vote's statements
-    # prepared: its first vote asks which the session holds and prepares them, in the vote's
-    # transaction, once.
+    # prepared: its first vote asks which the session holds and prepares them, once.
     connection.close()
     first = vote(proposal)
     assert first["status"] == 201
@@ -447,16 +457,37 @@ def test_an_api_vote_takes_four_round_trips_and_one_transaction(
     preparing = seen[2:4]
     assert "pg_prepared_statements" in preparing[0][0]
     assert preparing[1][0].count("PREPARE ") == 5
-    assert all(inside for _sql, inside in preparing)
     del seen[2:4]
     check_lean(expected)
-    # A refused repeat costs one round trip fewer and still counts against the rate limit.
+    # A refused repeat commits alone (its rate count is kept) and writes nothing else.
     assert vote(proposal)["status"] == 400
-    assert len(seen) == 3
+    assert [sql for sql, _state in seen[3:]] == ["COMMIT"]
+    assert len(seen) == 4
     assert vote(other)["status"] == 201
     check_lean(expected)
     assert Vote.objects.filter(user=citizen).count() == 2
     assert RateCounter.objects.get(key=f"votes:user:{citizen.pk}").count == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_vote_that_fails_midway_leaves_no_open_transaction(citizen, monkeypatch):
+    """A failure between the vote's two round trips (here: the rules raise) rolls its own
+    transaction back: nothing is stored, not even the rate count, and the connection is idle."""
+    project = voting_project()
+    (option,) = options(project, 1)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the rules")
+
+    monkeypatch.setattr(rules, "ballot_refusal", broken)
+    with pytest.raises(RuntimeError):
+        vote_cast(user=citizen, proposal=option.pk, count=ratelimit.counting("votes", "x"))
+    assert connection.connection.info.transaction_status == TransactionStatus.IDLE
+    assert not Vote.objects.exists()
+    assert not RateCounter.objects.filter(key="votes:x").exists()
+    monkeypatch.undo()
+    vote_cast(user=citizen, proposal=option.pk)
+    assert Vote.objects.filter(user=citizen, proposal=option).exists()
 
 
 def test_a_vote_prepares_only_the_statements_the_database_session_lacks(citizen):
@@ -550,10 +581,12 @@ def test_a_vote_from_the_page_is_counted_in_the_votes_own_transaction(
             return client.post(url).status_code
 
     assert vote(first) == 302
-    counts = [(sql, inside) for sql, inside in seen if "infra_ratecounter" in sql]
-    # One statement sent with the ballot lock, inside the vote's transaction: no commit of its own.
-    assert len(counts) == 1 and counts[0][1], seen
-    assert "pg_advisory_xact_lock" in counts[0][0]
+    counts = [sql for sql, _inside in seen if "EXECUTE mitmach_vote_count_" in sql]
+    # One statement sent with the ballot lock, in the vote's transaction (its BEGIN goes along):
+    # no commit of its own.
+    assert len(counts) == 1, seen
+    assert counts[0].startswith("BEGIN;\n"), seen
+    assert "EXECUTE mitmach_vote_read_and_lock(" in counts[0]
     # Beyond the limit: the page's 429, nothing voted, and the count is kept all the same.
     assert vote(second) == 429
     assert list(Vote.objects.filter(user=citizen).values_list("proposal", flat=True)) == [first.pk]
