@@ -4,13 +4,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from psycopg.pq import TransactionStatus
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
+from psycopg.pq import TransactionStatus
 
 from audit.models import AuditEntry
 from infra import ratelimit
