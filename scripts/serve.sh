@@ -10,7 +10,7 @@ bind=${BIND:-127.0.0.1:8000}
 # Workers: WEB_CONCURRENCY (gunicorn reads it itself), else 2 per core plus one.
 export WEB_CONCURRENCY=${WEB_CONCURRENCY:-$(($(nproc) * 2 + 1))}
 
-"$py" manage.py procrastinate worker --queues=mail --concurrency="${QUEUE_CONCURRENCY:-4}" \
+"$py" manage.py procrastinate worker --queues=mail,housekeeping --concurrency="${QUEUE_CONCURRENCY:-4}" \
   --delete-jobs=successful &
 worker=$!
 "$py" -m gunicorn config.wsgi --bind "$bind" --access-logfile - \

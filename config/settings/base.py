@@ -376,6 +376,8 @@ INSTALLED_APPS += ["proposals.alerts"]
 RATE_LIMITS["follows"] = env_str("RATE_LIMIT_FOLLOWS", "30/m")
 # When the queue's worker sends the daily digests (cron syntax, server time zone).
 ALERT_DIGEST_CRON = env_str("ALERT_DIGEST_CRON", "0 7 * * *")
+# When the worker deletes picture files no row refers to any more (proposals/tasks.py).
+MEDIA_PRUNE_CRON = env_str("MEDIA_PRUNE_CRON", "30 3 * * *")
 # Origins that may show a project's embed page in an <iframe> (CSP frame-ancestors on that page
 # only; every other page stays 'none'), e.g. "https://www.kaiserslautern.de". Empty: nobody.
 EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", [])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -431,3 +432,26 @@ def test_prune_media_deletes_only_old_files_no_row_refers_to(citizen: Any) -> No
     assert default_storage.exists(photo.thumbnail.name)
     assert out.getvalue().startswith("1 ")
     default_storage.delete(fresh)
+
+
+def test_the_worker_prunes_media_daily(citizen: Any) -> None:
+    from procrastinate.contrib.django import app
+
+    from proposals import tasks
+
+    app.perform_import_paths()
+    periodic = {t.task.name: t for t in app.periodic_registry.periodic_tasks.values()}
+    assert periodic["proposals.prune_media"].cron == settings.MEDIA_PRUNE_CRON
+    # A queue the worker that `make serve` starts actually serves.
+    serve = (settings.BASE_DIR / "scripts" / "serve.sh").read_text()
+    queues = re.search(r"procrastinate worker --queues=(\S+)", serve)
+    assert queues is not None and tasks.prune_media.queue in queues.group(1).split(",")
+
+    photo = photo_for(ProposalFactory(author=citizen))
+    orphan = default_storage.save("photos/verwaist.jpg", ContentFile(jpeg_with_gps()))
+    hour_ago = time.time() - 2 * 3600
+    for name in (orphan, photo.image.name):
+        os.utime(default_storage.path(name), (hour_ago, hour_ago))
+    tasks.prune_media(timestamp=0)
+    assert not default_storage.exists(orphan)
+    assert default_storage.exists(photo.image.name)
