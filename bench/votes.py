@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--options", type=int, default=20)
     parser.add_argument("--block", type=int, default=250, help="requests per turn and side")
-    parser.add_argument("--repeats", type=int, default=5, help="turns (pairs) per comparison")
+    parser.add_argument("--repeats", type=int, default=7, help="turns (pairs) per comparison")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=32)
     args, _ = parser.parse_known_args()

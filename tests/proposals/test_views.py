@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from proposals.models import Project, Proposal
 from proposals.review import proposal_transition
@@ -543,3 +545,41 @@ def test_my_participation_asks_to_sign_in(client: Any) -> None:
     response = client.get(reverse("proposals:my-participation"))
     assert response.status_code == 302
     assert "/konto/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("referer", "expected"),
+    [
+        ("http://testserver{page}?seite=2", "{page}?seite=2"),
+        ("http://testserver/en{page}", "{page}"),  # the switch's addresses are the default's
+        ("https://evil.example{page}", "/"),
+        (None, "/"),
+    ],
+)
+def test_the_language_switch_on_a_refused_form_goes_back_where_the_form_was(
+    client: Any, citizen: Any, referer: str | None, expected: str
+) -> None:
+    """The refusal is rendered at the form's POST-only address: switching the language there
+    must not lead to a GET of it (a 405), but to the page the form was sent from."""
+    proposal = ProposalFactory(project=ProjectFactory())  # voting is not open: refused
+    with translation.override(settings.LANGUAGE_CODE):  # the addresses in the default language
+        page = proposal.project.get_absolute_url()
+        vote = reverse(
+            "proposals:vote-new", kwargs={"slug": proposal.project.slug, "pk": proposal.pk}
+        )
+    client.force_login(citizen)
+    headers = {} if referer is None else {"HTTP_REFERER": referer.format(page=page)}
+
+    response = client.post(vote, **headers)
+
+    assert response.status_code == 403
+    switch = re.search(
+        r'<form class="language-switch"[^>]*>.*?name="next" value="([^"]*)"',
+        response.content.decode(),
+        re.S,
+    )
+    assert switch is not None
+    assert html.unescape(switch.group(1)) == expected.format(page=page)
+    with translation.override(settings.LANGUAGE_CODE):  # requests switch the thread's language
+        back = client.post(reverse("set_language"), {"language": "en", "next": switch.group(1)})
+        assert client.get(back["Location"]).status_code == 200
