@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     BooleanField,
+    Case,
     ExpressionWrapper,
     F,
     Q,
     QuerySet,
     Value,
+    When,
 )
 from django.db.models.functions import Concat
 from django.utils.functional import Promise
@@ -32,7 +34,7 @@ from geo.geojson import FeatureSpec
 from proposals import rules
 from proposals.links import url_template, url_template_sql
 from proposals.models import Project, Proposal
-from proposals.selectors import proposals_visible_to, with_counts
+from proposals.selectors import proposals_visible_to, with_counts, with_first_photo
 
 if TYPE_CHECKING:
     from proposals.filters import ProposalFilter
@@ -91,6 +93,16 @@ PROPERTIES: dict[str, Property] = {
     "comment_count": Property("comment_count", _schema("integer")),
     "created_at": Property("created_at", _schema("string", format="date-time")),
     "url": Property("feature_url", _schema("string"), _("The proposal's page.")),
+    "photo": Property(
+        "feature_photo",
+        _schema("string", nullable=True),
+        _("The small picture of the proposal's first photo (a path of this site), if it has one."),
+    ),
+    "photo_alt": Property(
+        "feature_photo_alt",
+        _schema("string", nullable=True),
+        _("What that photo shows, for people who cannot see it."),
+    ),
     "has_voted": Property(
         "has_voted", _schema("boolean"), _("Whether the requesting user voted for it.")
     ),
@@ -99,7 +111,7 @@ PROPERTIES: dict[str, Property] = {
 # What each surface shows (each kept as it was when the definitions were merged).
 LIST = (
     "title", "project", "category", "category_color", "status", "is_option", "site",
-    "vote_count", "comment_count", "created_at", "url",
+    "vote_count", "comment_count", "created_at", "url", "photo", "photo_alt",
 )  # fmt: skip
 DETAIL = (*LIST, "description", "visibility", "has_voted")
 OGC = (
@@ -172,10 +184,18 @@ def with_feature_columns(proposals: QuerySet[Proposal], *, user: Person) -> Quer
     while voting runs, totals may stay secret until the end, so that they do not sway the vote.
     Columns a query does not select (`values_list`) cost nothing.
     """
-    rows = with_counts(proposals, user=user).annotate(
+    rows = with_first_photo(with_counts(proposals, user=user)).annotate(
         feature_vote_count=rules.public_votes(F("vote_count"), user),
         feature_is_option=ExpressionWrapper(Q(site__isnull=False), output_field=BooleanField()),
         feature_url=proposal_path_sql(),
+        # The first photo everyone may see, as the project page's list shows it.
+        feature_photo=Case(
+            When(photo_id__isnull=True, then=Value(None)),
+            default=url_template_sql(
+                url_template("proposals:photo", pk="{pk}", variant="thumb"), pk="photo_id"
+            ),
+        ),
+        feature_photo_alt=F("photo_alt"),
     )
     if not user.is_authenticated:
         rows = rows.annotate(has_voted=Value(False, output_field=BooleanField()))

@@ -28,6 +28,15 @@
   function popupContent(props, labels) {
     var href = props.url || "";
     var lines = [];
+    // The first photo's small picture (GeoJSON pins; tiles carry none), from this site only.
+    var photo = sameOrigin(props.photo || "");
+    if (photo) {
+      var picture = element("img", "pin-popup__photo");
+      picture.src = photo;
+      picture.alt = String(props.photo_alt || "");
+      picture.loading = "lazy";
+      lines.push(picture);
+    }
     if (props.category) lines.push(element("p", "pin-popup__category", props.category));
     var counts = element("p", "pin-popup__counts");
     // The API sends no vote count (null) while a project's results are not public.

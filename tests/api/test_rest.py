@@ -53,6 +53,8 @@ PROPOSAL_PROPERTIES = {
     "comment_count",
     "created_at",
     "url",
+    "photo",
+    "photo_alt",
 }
 SITE_PROPERTIES = {"name", "slug", "kind", "kind_label", "district", "description", "has_outline"}
 
@@ -136,6 +138,7 @@ def test_proposals_are_a_feature_collection_per_the_contract(client):
     assert properties["vote_count"] == 3
     assert properties["comment_count"] == 2  # the hidden comment does not count
     assert properties["url"] == f"/projekte/{project.slug}/vorschlaege/{pinned.pk}/"
+    assert properties["photo"] is None and properties["photo_alt"] is None  # it has no photo
     assert datetime.fromisoformat(properties["created_at"]) == pinned.created_at
 
     option_properties = by_id[option.pk]["properties"]

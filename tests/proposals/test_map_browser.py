@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from django.contrib.gis.geos import Point
 from playwright.sync_api import Browser, Route
 
@@ -19,10 +20,13 @@ from tests.factories import (
     SiteFactory,
     VoteFactory,
 )
+from tests.images import noise_jpeg
+from tests.proposals.test_photos import photo_for
 
 # Where people look at the result (the task names this path); nothing reads it back but the test.
 SCREENSHOT = Path("/tmp/project-page.png")  # noqa: S108
 PHONE_SCREENSHOT = Path("/tmp/proposal-page-phone.png")  # noqa: S108
+POPUP_SCREENSHOT = Path("/tmp/pin-popup-photo.png")  # noqa: S108
 EVIL_TITLE = '<img src=x onerror="window.pwned=1">Bänke'
 
 
@@ -172,3 +176,50 @@ def test_proposal_page_on_a_phone_shows_its_pin_with_no_third_party_request(
     assert page_width <= 390  # nothing forces sideways scrolling on a phone
     assert errors == []
     assert {host: n for host, n in blocked.items() if host != tile_host} == {}
+
+
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+    ids=["desktop", "phone"],
+)
+def test_a_pin_s_popup_shows_the_proposal_s_photo(
+    browser: Browser, live_server: Any, transactional_db: Any, viewport: dict[str, int]
+) -> None:
+    project = ProjectFactory(title="Stadt.Raum.Wir.", slug="stadt-raum-wir")
+    proposal = ProposalFactory(
+        project=project, title="Schatten für die Bänke", location=Point(7.7689, 49.4447, srid=4326)
+    )
+    photo = photo_for(proposal, data=noise_jpeg(900, 600), alt="Die Linde am Stiftsplatz")
+    page = browser.new_page(viewport=viewport, locale="de-DE")
+    try:
+        page.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if urlsplit(route.request.url).netloc == urlsplit(live_server.url).netloc
+                else route.abort()
+            ),
+        )
+        page.goto(live_server.url + project.get_absolute_url(), wait_until="load")
+        page.wait_for_selector(".mmk-map[data-pins-loaded]", timeout=15_000)
+        page.locator(".mmk-map--project .pin-icon").first.click()
+        picture = page.locator(".pin-popup img.pin-popup__photo")
+        picture.wait_for(timeout=5_000)
+        page.wait_for_function(
+            "document.querySelector('.pin-popup__photo').complete", timeout=5_000
+        )
+        shown = picture.evaluate(
+            "img => ({src: new URL(img.src).pathname, alt: img.alt, width: img.naturalWidth,"
+            " drawn: img.getBoundingClientRect().width})"
+        )
+        page.wait_for_timeout(400)  # the popup fades in
+        page.screenshot(path=str(POPUP_SCREENSHOT).replace(".png", f"-{viewport['width']}.png"))
+    finally:
+        page.context.close()
+
+    assert shown["src"] == f"/fotos/{photo.pk}/thumb.jpg"
+    assert shown["alt"] == "Die Linde am Stiftsplatz"
+    assert shown["width"] > 0  # the picture arrived and decoded
+    # A small picture inside the popup, not the full photo, and within a phone's screen.
+    assert 0 < shown["drawn"] <= min(300, viewport["width"] - 60)

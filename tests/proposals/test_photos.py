@@ -455,3 +455,35 @@ def test_the_worker_prunes_media_daily(citizen: Any) -> None:
     tasks.prune_media(timestamp=0)
     assert not default_storage.exists(orphan)
     assert default_storage.exists(photo.image.name)
+
+
+def test_the_proposal_list_and_detail_carry_the_first_photo_everyone_may_see(
+    client: Any, citizen: Any, planner_user: Any, django_assert_num_queries: Any
+) -> None:
+    """The map's popups show it: the small picture's path and its alt text, in the same query;
+    none where a proposal has no photo or only hidden ones."""
+    project = ProjectFactory()
+    pictured, bare, hidden = (ProposalFactory(project=project, author=citizen) for _ in range(3))
+    first = photo_for(pictured, alt="Die Linde am Stiftsplatz")
+    photo_for(pictured, alt="Die zweite")
+    photo_moderate(
+        actor=planner_user,
+        photo=photo_for(hidden, alt="Verborgen"),
+        action="hide",
+        reason="Ein Gesicht ist zu erkennen.",
+    )
+    url = f"/api/v1/proposals/?project={project.slug}"
+
+    with django_assert_num_queries(1):
+        features = client.get(url).json()["features"]
+
+    properties = {f["id"]: f["properties"] for f in features}
+    thumb = reverse("proposals:photo", kwargs={"pk": first.pk, "variant": "thumb"})
+    assert properties[pictured.pk]["photo"] == thumb
+    assert properties[pictured.pk]["photo_alt"] == "Die Linde am Stiftsplatz"
+    for other in (bare, hidden):
+        assert properties[other.pk]["photo"] is None
+        assert properties[other.pk]["photo_alt"] is None
+    detail = client.get(f"/api/v1/proposals/{pictured.pk}/").json()["properties"]
+    assert detail["photo"] == thumb
+    assert status(client, thumb) == 200
