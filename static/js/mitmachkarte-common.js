@@ -73,6 +73,19 @@
     return root;
   }
 
+  /* Popup options for `map`: on wide screens the legend lies over the map's upper corner,
+   * above Leaflet's panes (tests/proposals/test_map_browser.py), so an opening popup pans the
+   * map until it sits below the legend rather than under it. */
+  function popupOptions(map) {
+    var stage = map.getContainer().closest(".project-stage__map");
+    var legend = stage && stage.querySelector(".map-legend");
+    var top = 10;
+    if (legend && window.getComputedStyle(legend).position === "absolute") {
+      top = legend.offsetTop + legend.offsetHeight + 10;
+    }
+    return { autoPanPaddingTopLeft: L.point(10, top) };
+  }
+
   /* The tiles' address for a GeoJSON request: the same filters (its query string, without
    * paging), so tiles and markers show the same proposals. */
   function tileUrl(template, pageUrl) {
@@ -160,7 +173,8 @@
       if (!props) return;
       var id = parseInt(props.id, 10);
       var href = options.link && id > 0 ? options.link.replace("{id}", String(id)) : null;
-      L.popup().setLatLng(event.latlng).setContent(options.popup(props, href)).openOn(map);
+      L.popup(popupOptions(map)).setLatLng(event.latlng).setContent(options.popup(props, href))
+        .openOn(map);
     });
     // Clusters are taken out of each tile as it arrives and drawn as markers; they go when
     // their tile goes (panned away, or replaced after a zoom).
@@ -199,6 +213,7 @@
     icon: icon,
     TileGrid: TileGrid,
     popup: popup,
+    popupOptions: popupOptions,
     tileUrl: tileUrl,
     proposalTiles: proposalTiles
   };

@@ -64,7 +64,7 @@
     return L.divIcon({ className: "pin-icon", html: dot, iconSize: [22, 22], iconAnchor: [11, 11] });
   }
 
-  function toMarker(feature, labels, link) {
+  function toMarker(feature, labels, link, popupOptions) {
     var geometry = feature.geometry;
     if (!geometry || geometry.type !== "Point") return null;
     var props = feature.properties || {};
@@ -77,7 +77,7 @@
       Object.keys(props).forEach(function (key) { shown[key] = props[key]; });
       shown.url = pageLink(link, props);
       return popupContent(shown, labels);
-    });
+    }, popupOptions);
     return marker;
   }
 
@@ -215,8 +215,9 @@
           }
           first = false;
           var markers = [];
+          var popupOptions = window.MmkCommon.popupOptions(map);
           (data.features || []).forEach(function (feature) {
-            var marker = toMarker(feature, labels, link);
+            var marker = toMarker(feature, labels, link, popupOptions);
             if (marker) markers.push(marker);
           });
           group.addLayers(markers);

@@ -213,7 +213,18 @@ def test_a_pin_s_popup_shows_the_proposal_s_photo(
             "img => ({src: new URL(img.src).pathname, alt: img.alt, width: img.naturalWidth,"
             " drawn: img.getBoundingClientRect().width})"
         )
-        page.wait_for_timeout(400)  # the popup fades in
+        page.wait_for_timeout(400)  # the popup fades in (and the map pans to show it)
+        # The legend lies over the map's corner on wide screens: the popup keeps clear of it.
+        overlap = page.evaluate(
+            """() => {
+              const a = document.querySelector('.leaflet-popup-content-wrapper')
+                .getBoundingClientRect();
+              const legend = document.querySelector('.project-stage__map .map-legend');
+              if (getComputedStyle(legend).position !== 'absolute') return null;
+              const b = legend.getBoundingClientRect();
+              return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+            }"""
+        )
         page.screenshot(path=str(POPUP_SCREENSHOT).replace(".png", f"-{viewport['width']}.png"))
     finally:
         page.context.close()
@@ -221,5 +232,6 @@ def test_a_pin_s_popup_shows_the_proposal_s_photo(
     assert shown["src"] == f"/fotos/{photo.pk}/thumb.jpg"
     assert shown["alt"] == "Die Linde am Stiftsplatz"
     assert shown["width"] > 0  # the picture arrived and decoded
+    assert overlap is (None if viewport["width"] < 960 else False)
     # A small picture inside the popup, not the full photo, and within a phone's screen.
     assert 0 < shown["drawn"] <= min(300, viewport["width"] - 60)
