@@ -332,17 +332,26 @@ def may_view_results(user: Person, project: Project, now: datetime | None = None
     return _("The results are published when voting closes.")
 
 
-def results_public_sql(user: Person, now: datetime | None = None, *, project: str = "") -> Q:
+def results_public_sql(
+    user: Person, now: datetime | Expression | None = None, *, project: str = ""
+) -> Q:
     """`may_view_results` as a condition on projects (`project`: the path to them, "project__").
 
     The same phases as `Project.phase_at`, from the dates, at the statement's time unless `now`
-    is given: a compiled statement stays valid as time passes, and a tile or list asks no
-    separate query about the projects. `tests/proposals/test_visibility.py` checks the two
-    agree over projects, phases, result settings and people.
+    is given (a time, or an SQL expression of one): a compiled statement stays valid as time
+    passes, and a tile or list asks no separate query about the projects.
+    `tests/proposals/test_visibility.py` checks the two agree over projects, phases, result
+    settings and people.
     """
     if is_planner(user):
         return Q(**{f"{project}pk__isnull": False})
-    at: Any = Now() if now is None else Value(now, output_field=DateTimeField())
+    at: Any = (
+        Now()
+        if now is None
+        else now
+        if isinstance(now, Expression)
+        else Value(now, output_field=DateTimeField())
+    )
     p = project
     # Closed: published, and past the last end (GREATEST skips nulls as phase_at's max does).
     closed = Q(**{f"{p}is_published": True}) & Q(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.db.models.functions import Intersection, PointOnSurface
 from django.contrib.gis.geos import Polygon
 from django.db import connection, connections, router
 from django.db.models import (
     Count,
+    DateTimeField,
     Exists,
     IntegerField,
     OuterRef,
@@ -19,6 +20,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from accounts.types import Person
@@ -60,6 +62,29 @@ _HEAD_SQL = (
     f" LEFT JOIN {ProjectDataVersion._meta.db_table} AS v ON v.project_id = p.id"
     " WHERE p.slug = %s"
 )
+
+
+# Votes change what a visitor's project page shows only where it shows vote totals: where the
+# results are public, or are about to be. The margin covers a vote whose transaction began
+# before voting closed and commits after: it still changes the data version.
+VOTES_SHOWN_MARGIN = "1 minute"
+
+
+def projects_showing_votes_sql() -> str:
+    """SQL text of the ids of the projects whose page for visitors shows vote totals now or
+    within VOTES_SHOWN_MARGIN (`rules.results_public_sql` for someone not signed in).
+
+    The votes' data-version trigger tests this (migration 0010 holds the text, frozen as
+    migrations are; tests/proposals/test_project_page_cache.py keeps the two equal), so a vote
+    while the results are secret leaves the visitors' kept page in place.
+    """
+    at = RawSQL(  # noqa: S611 -- a constant of this module, no input
+        f"now() + interval '{VOTES_SHOWN_MARGIN}'", (), output_field=DateTimeField()
+    )
+    public = Project.objects.filter(rules.results_public_sql(AnonymousUser(), at))
+    sql, params = public.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:  # psycopg fills in the parameters as literals
+        return str(cursor.mogrify(sql, params))
 
 
 def project_head(slug: str) -> tuple[Project, int | None] | None:

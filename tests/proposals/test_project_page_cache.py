@@ -3,6 +3,7 @@ after a write, never another response's token or nonce, never another person's p
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -29,6 +30,7 @@ from proposals.models import (
     VotingMode,
 )
 from proposals.review import comment_moderate, proposal_moderate, proposal_transition
+from proposals.selectors import projects_showing_votes_sql
 from proposals.services import (
     comment_create,
     project_update,
@@ -477,7 +479,12 @@ def _version(project: Project) -> int:
     ],
 )
 def test_every_table_the_page_reads_changes_the_data_version(sql: str) -> None:
-    project = ProjectFactory(voting=True, voting_mode=VotingMode.SUPPORT)
+    # Results public while voting: the page shows vote totals, so votes change it too.
+    project = ProjectFactory(
+        voting=True,
+        voting_mode=VotingMode.SUPPORT,
+        results_visibility=Project.ResultsVisibility.LIVE,
+    )
     proposal = ProposalFactory(project=project)
     Category.objects.create(project=project, name="K", slug="k")
     CommentFactory(proposal=proposal)
@@ -505,6 +512,61 @@ def test_every_table_the_page_reads_changes_the_data_version(sql: str) -> None:
         cursor.execute(sql, {"project": project.pk, "proposal": proposal.pk})
         assert cursor.rowcount > 0
     assert _version(project) != before
+
+
+def test_while_the_results_are_secret_votes_keep_the_visitors_page(client: Client) -> None:
+    """The page for visitors shows no vote totals then: a vote, a change of weight and a
+    withdrawal leave its data version, and the kept page is served on, the same page."""
+    project = ProjectFactory(
+        voting=True, voting_mode=VotingMode.BUDGET, votes_per_person=3, max_votes_per_option=3
+    )
+    option = ProposalFactory(project=project, title="Pfaff-Areal")
+    voter = UserFactory()
+    fill(client, project)
+    before, page = _version(project), visit(client, project)
+    vote_cast(user=voter, proposal=option)
+    vote_cast(user=voter, proposal=option)  # budget: the same row, weight 2
+    vote_withdraw(user=voter, proposal=option)
+    assert _version(project) == before
+    after = client.get(project.get_absolute_url())
+    assert kept(after)
+    assert _same_but_token_and_nonce(after.content.decode(), page)
+    # Rendered anew, the page is the same: the kept one hid nothing.
+    pagecache.forget_all()
+    assert _same_but_token_and_nonce(visit(client, project), page)
+
+
+@pytest.mark.parametrize(
+    ("ends_in", "changes"),
+    [(timedelta(seconds=30), True), (timedelta(minutes=5), False)],
+    ids=["in the last minute", "earlier"],
+)
+def test_a_vote_just_before_voting_closes_changes_the_data_version(
+    ends_in: timedelta, changes: bool
+) -> None:
+    """A vote's transaction may commit just after voting closed, when visitors already see the
+    results: in the last minute votes change the version even while the results are secret."""
+    now = timezone.now()
+    project = ProjectFactory(
+        voting=True, voting_start=now - timedelta(days=1), voting_end=now + ends_in
+    )
+    option = ProposalFactory(project=project)
+    before = _version(project)
+    vote_cast(user=UserFactory(), proposal=option)
+    assert (_version(project) != before) is changes
+
+
+def test_the_vote_trigger_asks_the_results_rule_as_it_is_now() -> None:
+    """Migration 0010 froze the rule's SQL in the trigger; a change of the rule needs a new
+    migration, and this fails until it has one."""
+    frozen = importlib.import_module("proposals.migrations.0010_vote_touch_when_shown")
+    assert projects_showing_votes_sql() == frozen.SHOWN
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT prosrc FROM pg_proc WHERE proname = %s", ["proposals_touch_from_proposals_vote"]
+        )
+        (body,) = cursor.fetchone()
+    assert f"project_id IN ({frozen.SHOWN})" in body
 
 
 def test_a_statement_that_changes_nothing_keeps_the_data_version() -> None:
