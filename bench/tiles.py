@@ -5,8 +5,12 @@ Baseline: the tile's own SQL statement (captured from Django: the count that cho
 or pins, and ST_AsMVT over the filtered proposals), executed with psycopg on its own
 connection. Ours: the tile endpoint `/api/v1/tiles/proposals/{z}/{x}/{y}.mvt?project=…`
 in-process (Django's test client) and through gunicorn (1 worker, sequential requests). Each
-tile is answered afresh every time (no tile cache; only the statement's compiled text is
-kept). Medians of `--repeats` runs, in turns; each ratio is the median of the per-turn ratios.
+tile is answered afresh every time: the tiles kept for visitors (infra/pagecache.py) are off
+for these lines (PAGE_CACHE_MB=0); only the statement's compiled text is kept. Medians of
+`--repeats` runs, in turns; each ratio is the median of the per-turn ratios.
+
+A last line per tile: the same tile kept for visitors (the project's data unchanged), in-process,
+vs the raw statement, in turns: what most visitors of a busy map get.
 """
 
 from __future__ import annotations
@@ -59,12 +63,17 @@ def main() -> None:
         "(generate_load)"
     )
     from django.conf import settings
+    from django.test import override_settings
 
     client = Client(HTTP_HOST="127.0.0.1")  # an allowed host of the bench settings
-    with gunicorn(database_url, workers=1) as url:
+    kept_bytes = settings.PAGE_CACHE_BYTES
+    with gunicorn(database_url, workers=1, env={"PAGE_CACHE_MB": "0"}) as url:
         # The busy tile (clusters), then the first zoom that always has pins.
         for z in sorted({args.zoom, max(args.zoom, settings.MAP_TILE_CLUSTER_MAX_ZOOM + 1)}):
-            measure(client, url, database_url, z, args)
+            with override_settings(PAGE_CACHE_BYTES=0):
+                measure(client, url, database_url, z, args)
+            with override_settings(PAGE_CACHE_BYTES=kept_bytes or 16 * 1024 * 1024):
+                measure_kept(client, database_url, z, args)
 
 
 def measure(client: Any, url: str, database_url: str, z: int, args: argparse.Namespace) -> None:
@@ -122,6 +131,37 @@ def measure(client: Any, url: str, database_url: str, z: int, args: argparse.Nam
     )
     http_ratio = median_ratio(times, "http", "raw")
     print(f"tiles: z{z} {kind}: HTTP/raw ST_AsMVT -> ratio {http_ratio:.2f}")
+
+
+def measure_kept(client: Any, database_url: str, z: int, args: argparse.Namespace) -> None:
+    """The tile kept for visitors (unchanged data) vs the raw statement, in turns."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    x, y = tile_of(*CENTRE, z)
+    path = f"/api/v1/tiles/proposals/{z}/{x}/{y}.mvt?project={SLUG}"
+    with CaptureQueriesContext(connection) as captured:
+        fresh = client.get(path)  # answered afresh and kept
+    tile_sql = next(q["sql"] for q in captured.captured_queries if "ST_AsMVT(" in q["sql"])
+    with CaptureQueriesContext(connection) as captured:
+        kept = client.get(path)
+    if kept.content != fresh.content or any("ST_AsMVT(" in q["sql"] for q in captured):
+        raise SystemExit("tiles: the kept tile differs, or was built again")
+    with psycopg.connect(raw_conninfo(database_url)) as raw_conn:
+
+        def raw() -> None:
+            with raw_conn.cursor() as cursor:
+                cursor.execute(tile_sql)
+                cursor.fetchall()
+            raw_conn.rollback()
+
+        times = interleaved_times({"raw": raw, "kept": lambda: client.get(path)}, args.repeats)
+    print(
+        f"tiles: z{z} kept for visitors (the project's data unchanged; "
+        f"{len(captured.captured_queries)} SQL statement: its data version): in-process "
+        f"{ms(statistics.median(times['kept']))} vs raw ST_AsMVT "
+        f"{ms(statistics.median(times['raw']))} -> ratio {median_ratio(times, 'kept', 'raw'):.2f}"
+    )
 
 
 if __name__ == "__main__":

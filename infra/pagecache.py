@@ -7,6 +7,9 @@ slot and filled for each response, on a miss as on a hit, so both paths send the
 The caller's key must change whenever anything the page shows changes (the project page keys
 on its project's data version, which database triggers change with the data).
 
+The proposals' vector tiles for visitors are kept here too (api/v1/tiles.py), by the same
+kind of key: raw bytes, no slots.
+
 Per process, like the rendered maps (geo/maps.py): a hit costs a dictionary look-up, where the
 shared cache (the database) would cost a round trip; a new deployment (templates, translations,
 settings) starts empty. Bounded by PAGE_CACHE_BYTES, least recently used out; 0 turns it off.
@@ -88,10 +91,7 @@ def render_shared(
         request.path,
         *key,
     )
-    with _lock:
-        page = _pages.get(full_key)
-        if page is not None:
-            _pages.move_to_end(full_key)
+    page = lookup(full_key)
     if page is not None:
         return HttpResponse(_filled(page.content, request), content_type=page.content_type)
 
@@ -106,7 +106,7 @@ def render_shared(
         request.META[_TOKEN_HANDED_OUT] = bool(token_before) or token_asked
     personal = token_asked or getattr(request, "_csp_nonce", None) is not nonce_before
     if status == 200 and not personal:
-        _keep(full_key, SharedPage(response.content, response["Content-Type"]))
+        keep(full_key, SharedPage(response.content, response["Content-Type"]))
     response.content = _filled(response.content, request)
     return response
 
@@ -120,7 +120,18 @@ def _filled(content: bytes, request: HttpRequest) -> bytes:
     return content
 
 
-def _keep(key: Hashable, page: SharedPage) -> None:
+def lookup(key: Hashable) -> SharedPage | None:
+    """What is kept under `key` (and now the most recently used), or None."""
+    with _lock:
+        page = _pages.get(key)
+        if page is not None:
+            _pages.move_to_end(key)
+    return page
+
+
+def keep(key: Hashable, page: SharedPage) -> None:
+    """Keep `page` under `key` within PAGE_CACHE_BYTES, the least recently used out first; the
+    caller's key must change whenever anything the page shows changes."""
     global _size
     limit = settings.PAGE_CACHE_BYTES
     if len(page.content) > limit:

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +35,9 @@ from api.v1.filters import filterset_parameters, valid_filters
 from api.v1.views import BAD_REQUEST, GeoJSONNegotiation, RequestLanguage
 from geo.crs import STORAGE_SRID
 from geo.models import Area
+from infra import pagecache
 from locations.models import Site
+from proposals import rules
 from proposals.features import (
     CLUSTER,
     PROPERTIES,
@@ -45,6 +48,7 @@ from proposals.features import (
 )
 from proposals.filters import ProposalFilter
 from proposals.models import Proposal
+from proposals.selectors import project_head
 
 MVT = "application/vnd.mapbox-vector-tile"
 LAYER = "proposals"
@@ -326,10 +330,57 @@ def proposal_tile(user: Person, filters: ProposalFilter | None, z: int, x: int, 
     Up to `MAP_TILE_CLUSTER_MAX_ZOOM`, a tile holding more than `MAP_TILE_CLUSTER_ABOVE` of
     them carries clusters (layer `clusters`: count and colour per cell) instead of pins (layer
     `proposals`); deeper, always pins. Both count what `public_proposal_rows` gives `user`.
+
+    A visitor's tile of one project is the same for every visitor until the project's data
+    changes: it is kept (infra/pagecache.py) by the project's data version, phase and whether
+    its totals are public, read before the tile, so a kept tile is never older than its key.
     """
     clustering = z <= settings.MAP_TILE_CLUSTER_MAX_ZOOM
     most = int(settings.MAP_TILE_CLUSTER_ABOVE)
     key = (public_rows_key(user, filters=filters), clustering and most)
+    shared = _visitors_key(user, filters, (key, z, x, y))
+    if shared is not None and (kept := pagecache.lookup(shared)) is not None:
+        return kept.content
+    body = _tile(user, filters, key, clustering, most, z, x, y)
+    if shared is not None:
+        pagecache.keep(shared, pagecache.SharedPage(body, MVT))
+    return body
+
+
+def _visitors_key(
+    user: Person, filters: ProposalFilter | None, tile: tuple[Any, ...]
+) -> tuple[Any, ...] | None:
+    """The key a visitor's tile of one project is kept by; None when it is not kept (signed
+    in, no single project, the cache off, or a project without a data version)."""
+    if user.is_authenticated or filters is None or settings.PAGE_CACHE_BYTES <= 0:
+        return None
+    slug = filters.form.cleaned_data.get("project")
+    found = project_head(slug) if slug else None
+    if found is None or found[1] is None:
+        return None
+    head, version = found
+    now = timezone.now()
+    return (
+        "tile",
+        head.pk,
+        version,
+        head.phase_at(now),
+        rules.may_view_results(user, head, now),
+        *tile,
+    )
+
+
+def _tile(
+    user: Person,
+    filters: ProposalFilter | None,
+    key: tuple[Any, ...],
+    clustering: bool,
+    most: int,
+    z: int,
+    x: int,
+    y: int,
+) -> bytes:
+    """The tile from the database: its statement compiled once per key, run with z/x/y."""
     statement = _STATEMENTS.get(key)
     if statement is None:
         rows = public_proposal_rows(user, filters=filters)

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api.v1.tiles import tile_rows, tile_sql
+from infra import pagecache
 from proposals.maps import project_map, proposal_tiles_url
 from proposals.models import Proposal
 from tests.factories import (
@@ -34,6 +35,12 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_kept_tiles() -> None:
+    pagecache.forget_all()
+
 
 MVT = "application/vnd.mapbox-vector-tile"
 Z = 15
@@ -278,11 +285,14 @@ def test_query_count_does_not_grow_with_the_pins(
 ) -> None:
     project = ProjectFactory(slug="viele", voting=True, results_visibility="live")
     ProposalFactory.create_batch(3, project=project)
-    # The tile alone: whose vote totals show (the results rule) is part of its statement.
+    # The project's data version, then the tile: whose vote totals show (the results rule) is
+    # part of its statement. The same tile again is the kept one: the version alone.
+    with django_assert_num_queries(2):
+        assert fetch(client, project="viele").status_code == 200
     with django_assert_num_queries(1):
         assert fetch(client, project="viele").status_code == 200
     ProposalFactory.create_batch(30, project=project, location=NEARBY)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         assert fetch(client, project="viele").status_code == 200
     client.force_login(citizen)
     fetch(client)  # the session is loaded once per request; count a warm one
@@ -342,3 +352,55 @@ def test_project_map_offers_tiles_with_the_pins_filters(settings: Any) -> None:
         "maxZoom": settings.MAP_TILE_MAX_ZOOM,
         "proposalUrl": "/projekte/stadt/vorschlaege/{id}/",
     }
+
+
+def test_a_visitor_s_tile_of_a_project_is_kept_until_its_data_changes(
+    client: Client, citizen: Any, tmp_path: Path, django_assert_num_queries: Any
+) -> None:
+    """Every visitor gets the same tile of a project: it is kept by the project's data version,
+    phase and whether its totals are public. Each write it shows makes a new one at once."""
+    project = ProjectFactory(slug="platz", voting=True)  # totals secret while voting
+    pin = ProposalFactory(project=project)
+    first = fetch(client, project="platz")
+    with django_assert_num_queries(1):  # the data version only
+        again = fetch(client, project="platz")
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+
+    # A vote while the totals are secret shows nowhere: the tile stays.
+    VoteFactory(proposal=pin)
+    with django_assert_num_queries(1):
+        assert fetch(client, project="platz").content == first.content
+
+    # A new pin, a moderation, a totals setting: each shows on the next request.
+    near = ProposalFactory(project=project, location=NEARBY)
+    assert set(decode(fetch(client, project="platz").content, tmp_path)) == {pin.pk, near.pk}
+    Proposal.objects.filter(pk=near.pk).update(visibility=Proposal.Visibility.HIDDEN)
+    assert set(decode(fetch(client, project="platz").content, tmp_path)) == {pin.pk}
+    project.results_visibility = "live"
+    project.save()
+    features = decode(fetch(client, project="platz").content, tmp_path)
+    assert features[pin.pk]["properties"]["vote_count"] == 1
+
+    # A signed-in person's tile is theirs (their own pending pins): never kept, never shared.
+    client.force_login(citizen)
+    mine = ProposalFactory(
+        project=project, author=citizen, visibility=Proposal.Visibility.PENDING, location=NEARBY
+    )
+    assert mine.pk in decode(fetch(client, project="platz").content, tmp_path)
+    client.logout()
+    assert mine.pk not in decode(fetch(client, project="platz").content, tmp_path)
+
+
+def test_tiles_of_all_projects_or_with_the_cache_off_are_not_kept(
+    client: Client, settings: Any, django_assert_num_queries: Any
+) -> None:
+    project = ProjectFactory(slug="platz")
+    ProposalFactory(project=project)
+    fetch(client)
+    with django_assert_num_queries(1):  # no single project: the tile itself, every time
+        fetch(client)
+    settings.PAGE_CACHE_MB = 0
+    settings.PAGE_CACHE_BYTES = 0
+    fetch(client, project="platz")
+    with django_assert_num_queries(1):  # the cache off: the tile itself, no version read
+        fetch(client, project="platz")
