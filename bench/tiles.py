@@ -145,6 +145,7 @@ def measure_kept(client: Any, database_url: str, z: int, args: argparse.Namespac
     tile_sql = next(q["sql"] for q in captured.captured_queries if "ST_AsMVT(" in q["sql"])
     with CaptureQueriesContext(connection) as captured:
         kept = client.get(path)
+    statements = len(captured.captured_queries)  # read now: the next request clears the log
     if kept.content != fresh.content or any("ST_AsMVT(" in q["sql"] for q in captured):
         raise SystemExit("tiles: the kept tile differs, or was built again")
     with psycopg.connect(raw_conninfo(database_url)) as raw_conn:
@@ -158,7 +159,7 @@ def measure_kept(client: Any, database_url: str, z: int, args: argparse.Namespac
         times = interleaved_times({"raw": raw, "kept": lambda: client.get(path)}, args.repeats)
     print(
         f"tiles: z{z} kept for visitors (the project's data unchanged; "
-        f"{len(captured.captured_queries)} SQL statement: its data version): in-process "
+        f"{statements} SQL statement: its data version): in-process "
         f"{ms(statistics.median(times['kept']))} vs raw ST_AsMVT "
         f"{ms(statistics.median(times['raw']))} -> ratio {median_ratio(times, 'kept', 'raw'):.2f}"
     )
