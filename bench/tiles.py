@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -76,6 +77,18 @@ def main() -> None:
                 measure_kept(client, database_url, z, args)
 
 
+def _raw_statement(raw_conn: psycopg.Connection, tile_sql: str) -> Callable[[], None]:
+    """The baseline: the tile's statement on its own connection, every row fetched."""
+
+    def raw() -> None:
+        with raw_conn.cursor() as cursor:
+            cursor.execute(tile_sql)
+            cursor.fetchall()
+        raw_conn.rollback()
+
+    return raw
+
+
 def measure(client: Any, url: str, database_url: str, z: int, args: argparse.Namespace) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -103,13 +116,7 @@ def measure(client: Any, url: str, database_url: str, z: int, args: argparse.Nam
         client.get(path)
 
     with psycopg.connect(raw_conninfo(database_url)) as raw_conn:
-
-        def raw() -> None:
-            with raw_conn.cursor() as cursor:
-                cursor.execute(tile_sql)
-                cursor.fetchall()
-            raw_conn.rollback()
-
+        raw = _raw_statement(raw_conn, tile_sql)
         status, size = http_get(url + path)
         if status != 200:
             raise SystemExit(f"tiles: over HTTP the tile answered {status}")
@@ -149,13 +156,7 @@ def measure_kept(client: Any, database_url: str, z: int, args: argparse.Namespac
     if kept.content != fresh.content or any("ST_AsMVT(" in q["sql"] for q in captured):
         raise SystemExit("tiles: the kept tile differs, or was built again")
     with psycopg.connect(raw_conninfo(database_url)) as raw_conn:
-
-        def raw() -> None:
-            with raw_conn.cursor() as cursor:
-                cursor.execute(tile_sql)
-                cursor.fetchall()
-            raw_conn.rollback()
-
+        raw = _raw_statement(raw_conn, tile_sql)
         times = interleaved_times({"raw": raw, "kept": lambda: client.get(path)}, args.repeats)
     print(
         f"tiles: z{z} kept for visitors (the project's data unchanged; "

@@ -180,7 +180,7 @@ def test_proposal_page_on_a_phone_shows_its_pin_with_no_third_party_request(
 
 @pytest.mark.parametrize(
     "viewport",
-    [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+    [{"width": 1280, "height": 900}, {"width": 375, "height": 667}],
     ids=["desktop", "phone"],
 )
 def test_a_pin_s_popup_shows_the_proposal_s_photo(
