@@ -9,6 +9,9 @@ tile is answered afresh every time: the tiles kept for visitors (infra/pagecache
 for these lines (PAGE_CACHE_MB=0); only the statement's compiled text is kept. Medians of
 `--repeats` runs, in turns; each ratio is the median of the per-turn ratios.
 
+Per tile, the floor: the health endpoint (no database, no view work), in the same turns, in-process
+and over HTTP, against what a ratio of 1.2 leaves beside the statement (0.2 of its time).
+
 A last line per tile: the same tile kept for visitors (the project's data unchanged), in-process,
 vs the raw statement, in turns: what most visitors of a busy map get.
 """
@@ -38,6 +41,7 @@ from bench.data import (
 DATABASE = "mitmachkarte_bench_tiles"
 SLUG = "tiles"
 CLUSTERS = "clusters"  # the layer name of api/v1/tiles.py's clusters
+FLOOR = "/api/health/"  # answers without the database: the least any request costs
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -121,7 +125,14 @@ def measure(client: Any, url: str, database_url: str, z: int, args: argparse.Nam
         if status != 200:
             raise SystemExit(f"tiles: over HTTP the tile answered {status}")
         times = interleaved_times(
-            {"raw": raw, "django": in_process, "http": lambda: http_get(url + path)},
+            {
+                "raw": raw,
+                "django": in_process,
+                "http": lambda: http_get(url + path),
+                # The floor: the cheapest answer of ours, with no database and no view work.
+                "floor": lambda: client.get(FLOOR),
+                "floor_http": lambda: http_get(url + FLOOR),
+            },
             args.repeats,
         )
     raw_s, django_s, http_s = (statistics.median(times[k]) for k in ("raw", "django", "http"))
@@ -138,6 +149,25 @@ def measure(client: Any, url: str, database_url: str, z: int, args: argparse.Nam
     )
     http_ratio = median_ratio(times, "http", "raw")
     print(f"tiles: z{z} {kind}: HTTP/raw ST_AsMVT -> ratio {http_ratio:.2f}")
+    print_floor(times, z, kind)
+
+
+def print_floor(times: dict[str, list[float]], z: int, kind: str) -> None:
+    """What 1.2x of the raw statement leaves for everything else, vs the floor of any request.
+
+    The allowance is 0.2 of the raw statement's time; the floor is the health endpoint's time,
+    measured in the same turns. A floor above the allowance means no endpoint served through
+    this stack, however little it did besides the statement, could stay within 1.2x.
+    """
+    allowance = 0.2 * statistics.median(times["raw"])
+    floors = {side: statistics.median(times[side]) for side in ("floor", "floor_http")}
+    print(
+        f"tiles: z{z} {kind}: 1.2x leaves {ms(allowance)} beside the statement; the floor of "
+        f"any request ({FLOOR}: no database, no view work) in-process {ms(floors['floor'])}, "
+        f"HTTP {ms(floors['floor_http'])} -> floor/allowance "
+        f"{floors['floor'] / allowance:.2f} in-process, {floors['floor_http'] / allowance:.2f} "
+        "HTTP"
+    )
 
 
 def measure_kept(client: Any, database_url: str, z: int, args: argparse.Namespace) -> None:
