@@ -34,6 +34,7 @@ from surveys.selectors import (
     surveys_visible_to,
 )
 from surveys.services import (
+    QUESTION_FIELDS,
     browser_key,
     paper_response_record,
     response_answers,
@@ -65,30 +66,8 @@ class QuestionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Question
-        fields = [
-            "id",
-            "answer_key",
-            "position",
-            "kind",
-            "text",
-            "help_text",
-            "required",
-            "min_count",
-            "max_count",
-            "scale_min",
-            "scale_max",
-            "scale_min_label",
-            "scale_max_label",
-            "number_min",
-            "number_max",
-            "max_length_m",
-            "max_area_m2",
-            "feature_comment",
-            "is_home_location",
-            "show_if_question",
-            "show_if_choice",
-            "choices",
-        ]
+        # What a planner sets on a question (surveys/services.py), with its key and place.
+        fields = ["id", "answer_key", "position", *QUESTION_FIELDS, "choices"]
 
     def get_answer_key(self, question: Question) -> str:
         return f"q{question.pk}"
