@@ -293,6 +293,8 @@ def _vector_tiles(project: Project, pins_url: str) -> dict[str, Any]:
         "threshold": int(settings.MAP_VECTOR_TILE_THRESHOLD),
         "maxZoom": int(settings.MAP_TILE_MAX_ZOOM),
         "proposalUrl": url_template("proposals:proposal-detail", slug=project.slug, pk="{id}"),
+        # A point's own Feature (photo, category, comments) for its popup, `{id}` filled in by JS.
+        "detailUrl": url_template("api-v1:proposals-detail", id="{id}"),
     }
 
 

@@ -75,15 +75,26 @@
 
   /* Popup options for `map`: on wide screens the legend lies over the map's upper corner,
    * above Leaflet's panes (tests/proposals/test_map_browser.py), so an opening popup pans the
-   * map until it sits below the legend rather than under it. */
+   * map until it sits below the legend rather than under it; it keeps clear of the zoom
+   * buttons too, and is never wider than the map leaves beside them (a phone's map is
+   * narrower than Leaflet's 300 pixels plus the popup's frame). */
   function popupOptions(map) {
-    var stage = map.getContainer().closest(".project-stage__map");
+    var container = map.getContainer();
+    var stage = container.closest(".project-stage__map");
     var legend = stage && stage.querySelector(".map-legend");
     var top = 10;
     if (legend && window.getComputedStyle(legend).position === "absolute") {
       top = legend.offsetTop + legend.offsetHeight + 10;
     }
-    return { autoPanPaddingTopLeft: L.point(10, top) };
+    var controls = container.querySelector(".leaflet-top.leaflet-left");
+    var left = (controls ? controls.offsetWidth : 0) + 10;
+    // 40: the popup's frame (padding and border) around its content.
+    var room = container.clientWidth - left - 10 - 40;
+    return {
+      autoPanPaddingTopLeft: L.point(left, top),
+      autoPanPaddingBottomRight: L.point(10, 10),
+      maxWidth: Math.max(160, Math.min(300, room))
+    };
   }
 
   /* The tiles' address for a GeoJSON request: the same filters (its query string, without
@@ -150,8 +161,8 @@
   /* Proposals as vector tiles (SVG: Leaflet >= 1.8 broke VectorGrid's canvas clicks), for the
    * citizens' map and the workspace alike. Where a tile holds too many, the server sends
    * clusters instead of pins (layer `clusters`), drawn by `clusterMarkers`. `options`: maxZoom,
-   * radius, colour(props) → fill, link (a URL template with `{id}`), popup(props, href) → the
-   * popup's content, clusterLabel(count) → a cluster's accessible name, number(count) → text. */
+   * radius, colour(props) → fill, link (a URL template with `{id}`), popup(props, href, popup) →
+   * the popup's content (`popup` is the Leaflet popup, for content that arrives later), clusterLabel(count) → a cluster's accessible name, number(count) → text. */
   function proposalTiles(map, url, options) {
     var layer = new (TileGrid())(url, {
       rendererFactory: L.svg.tile,
@@ -173,8 +184,8 @@
       if (!props) return;
       var id = parseInt(props.id, 10);
       var href = options.link && id > 0 ? options.link.replace("{id}", String(id)) : null;
-      L.popup(popupOptions(map)).setLatLng(event.latlng).setContent(options.popup(props, href))
-        .openOn(map);
+      var shown = L.popup(popupOptions(map)).setLatLng(event.latlng);
+      shown.setContent(options.popup(props, href, shown)).openOn(map);
     });
     // Clusters are taken out of each tile as it arrives and drawn as markers; they go when
     // their tile goes (panned away, or replaced after a zoom).

@@ -28,7 +28,8 @@
   function popupContent(props, labels) {
     var href = props.url || "";
     var lines = [];
-    // The first photo's small picture (GeoJSON pins; tiles carry none), from this site only.
+    // The first photo's small picture (the GeoJSON's; a tile's pin gets it from the API), from
+    // this site only.
     var photo = sameOrigin(props.photo || "");
     if (photo) {
       var picture = element("img", "pin-popup__photo");
@@ -43,7 +44,7 @@
     if (typeof props.vote_count === "number") {
       counts.appendChild(element("span", null, labels.votes + ": " + number(props.vote_count)));
     }
-    // Vector tiles carry no comment count: say nothing rather than a wrong zero.
+    // A tile's pin has no comment count until its Feature arrives: no wrong zero meanwhile.
     if (typeof props.comment_count === "number") {
       if (counts.childNodes.length) counts.appendChild(document.createTextNode(" · "));
       counts.appendChild(element("span", null, labels.comments + ": " + number(props.comment_count)));
@@ -163,10 +164,42 @@
       colour: function (props) {
         return COLOR.test(props.category_color || "") ? props.category_color : "#0b4f6c";
       },
-      popup: function (props, href) {
-        return popupContent({ title: props.title, vote_count: props.vote_count, url: href }, labels);
+      popup: function (props, href, popup) {
+        var shown = { title: props.title, vote_count: props.vote_count, url: href };
+        fillFromDetail(popup, tiles.detailUrl, props.id, shown, labels);
+        return popupContent(shown, labels);
       }
     });
+  }
+
+  /* A tile carries a few properties per point; the popup then shows what a marker's shows
+   * (photo, category, comment count) once the proposal's own Feature arrives from the API.
+   * Until then, and if it fails, the tile's properties stand. The link stays the page's. */
+  function fillFromDetail(popup, template, id, shown, labels) {
+    var pk = parseInt(id, 10);
+    var url = template && pk > 0 ? sameOrigin(template.replace("{id}", String(pk))) : "";
+    if (!url || !popup) return;
+    fetch(url, { headers: { Accept: "application/geo+json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (feature) {
+        var props = feature && feature.properties;
+        if (!props || !popup.isOpen()) return;
+        var container = popup.getElement();
+        var focused = container && container.contains(document.activeElement);
+        popup.setContent(popupContent({
+          title: props.title,
+          vote_count: props.vote_count,
+          comment_count: props.comment_count,
+          category: props.category,
+          photo: props.photo,
+          photo_alt: props.photo_alt,
+          url: shown.url
+        }, labels));
+        // A keyboard user inside the popup stays inside it.
+        var link = focused && popup.getElement() && popup.getElement().querySelector("a");
+        if (link) link.focus();
+      })
+      .catch(function () { /* the tile's properties stay */ });
   }
 
   /* Adds a cluster layer to `map` and fills it page by page from `url` (rel=next links). */

@@ -351,6 +351,7 @@ def test_project_map_offers_tiles_with_the_pins_filters(settings: Any) -> None:
         "threshold": 1234,
         "maxZoom": settings.MAP_TILE_MAX_ZOOM,
         "proposalUrl": "/projekte/stadt/vorschlaege/{id}/",
+        "detailUrl": "/api/v1/proposals/{id}/",
     }
 
 

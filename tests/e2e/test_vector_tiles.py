@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from django.contrib.gis.geos import Point
+from django.utils import timezone
 
 from proposals.models import Project, Proposal
 from tests.e2e.conftest import SHOTS
-from tests.factories import CENTRE_BOX, CategoryFactory, ProjectFactory, ProposalFactory
+from tests.factories import (
+    CENTRE_BOX,
+    CategoryFactory,
+    CommentFactory,
+    ProjectFactory,
+    ProposalFactory,
+)
+from tests.images import noise_jpeg
+from tests.proposals.test_photos import photo_for
 
 EVIL_TITLE = '<img src=x onerror="window.pwned=1">Viele Bänke'
 
@@ -41,11 +52,22 @@ def crowded_project(pins: int) -> tuple[Project, Proposal]:
     return project, lonely
 
 
-def test_many_pins_come_as_vector_tiles(visit: Any, settings: Any) -> None:
+@pytest.mark.parametrize("width,height", [(1280, 900), (375, 667)], ids=["desktop", "phone"])
+def test_many_pins_come_as_vector_tiles(visit: Any, settings: Any, width: int, height: int) -> None:
     # live_server runs in this process: the override reaches the page it renders.
     settings.MAP_VECTOR_TILE_THRESHOLD = 20
     project, lonely = crowded_project(60)
-    v = visit()
+    # Photos are added while ideas are collected: back then for this one, then voting again.
+    phases = Project.objects.filter(pk=project.pk)
+    dates = phases.values("ideas_end", "voting_start", "voting_end").get()
+    later = timezone.now() + timedelta(days=1)
+    phases.update(ideas_end=later, voting_start=later, voting_end=later + timedelta(days=1))
+    photo = photo_for(
+        Proposal.objects.get(pk=lonely.pk), data=noise_jpeg(600, 400), alt="Bänke unter der Linde"
+    )
+    phases.update(**dates)
+    CommentFactory.create_batch(2, proposal=lonely)
+    v = visit(width=width, height=height)
     page = v.page
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -66,22 +88,52 @@ def test_many_pins_come_as_vector_tiles(visit: Any, settings: Any) -> None:
     assert page.locator(".mmk-map--project .pin-icon").count() == 0  # no markers besides
     assert "60" in page.inner_text(".map-status")
 
-    # A click on a point opens its popup, built from the tile's properties as text.
+    # A click on a point opens its popup, built from the tile's properties as text; then the
+    # proposal's own Feature (one request to the API) adds what a marker's popup shows.
+    details: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            details.append(request.url)
+            if f"/api/v1/proposals/{lonely.pk}/" in request.url
+            else None
+        ),
+    )
     page.locator(".mmk-map--project").scroll_into_view_if_needed()
     v.click_map_at(lonely.location.x, lonely.location.y)
     popup = page.wait_for_selector(".pin-popup", timeout=5_000)
     assert popup is not None
     assert popup.inner_text().startswith(EVIL_TITLE)
+    picture = page.locator(".pin-popup img.pin-popup__photo")
+    picture.wait_for(timeout=5_000)
+    assert picture.get_attribute("alt") == "Bänke unter der Linde"
+    assert (picture.get_attribute("src") or "").endswith(f"/fotos/{photo.pk}/thumb.jpg")
     link = page.locator(".pin-popup a").first.get_attribute("href") or ""
     assert link.endswith(f"/projekte/viele-pins/vorschlaege/{lonely.pk}/")
-    text = popup.inner_text()
-    # Results are live: the votes show; tiles carry no comment count, so none is claimed.
-    assert "Stimmen: 0" in text
-    assert "Kommentare" not in text
-    assert "·" not in text
+    text = page.inner_text(".pin-popup")
+    # Results are live: the votes show, and the comments, counted by the API.
+    assert "Stimmen: 0 · Kommentare: 2" in text
+    assert "Kultur" in text
+    assert len(details) == 1, details
     assert page.evaluate("window.pwned === undefined")
+    page.wait_for_timeout(400)  # the popup fades in, and the map pans to fit its new content
+    # With its photo the popup still fits the map, beside the zoom buttons, even on a phone.
+    boxes = page.evaluate(
+        """() => {
+          const box = (el) => el.getBoundingClientRect().toJSON();
+          const map = document.querySelector('.mmk-map--project');
+          return {
+            map: box(map),
+            popup: box(map.querySelector('.leaflet-popup-content-wrapper')),
+            zoom: box(map.querySelector('.leaflet-control-zoom')),
+          };
+        }"""
+    )
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "vector-tiles.png"), full_page=False)
+    page.screenshot(path=str(SHOTS / f"vector-tiles-{width}.png"), full_page=False)
+    m, p, z = boxes["map"], boxes["popup"], boxes["zoom"]
+    assert m["left"] <= p["left"] and p["right"] <= m["right"], boxes
+    assert p["left"] >= z["right"] or p["top"] >= z["bottom"], boxes
 
     # The list stays the accessible alternative: every proposal on the page's list pages.
     assert page.locator(".proposal-item__title a").count() > 0
