@@ -162,7 +162,8 @@
    * citizens' map and the workspace alike. Where a tile holds too many, the server sends
    * clusters instead of pins (layer `clusters`), drawn by `clusterMarkers`. `options`: maxZoom,
    * radius, colour(props) → fill, link (a URL template with `{id}`), popup(props, href, popup) →
-   * the popup's content (`popup` is the Leaflet popup, for content that arrives later), clusterLabel(count) → a cluster's accessible name, number(count) → text. */
+   * the popup's content (`popup`: the Leaflet popup, for content that arrives later),
+   * clusterLabel(count) → a cluster's accessible name, number(count) → text. */
   function proposalTiles(map, url, options) {
     var layer = new (TileGrid())(url, {
       rendererFactory: L.svg.tile,

@@ -165,9 +165,8 @@
         return COLOR.test(props.category_color || "") ? props.category_color : "#0b4f6c";
       },
       popup: function (props, href, popup) {
-        var shown = { title: props.title, vote_count: props.vote_count, url: href };
-        fillFromDetail(popup, tiles.detailUrl, props.id, shown, labels);
-        return popupContent(shown, labels);
+        fillFromDetail(popup, tiles.detailUrl, props.id, href, labels);
+        return popupContent({ title: props.title, vote_count: props.vote_count, url: href }, labels);
       }
     });
   }
@@ -175,7 +174,7 @@
   /* A tile carries a few properties per point; the popup then shows what a marker's shows
    * (photo, category, comment count) once the proposal's own Feature arrives from the API.
    * Until then, and if it fails, the tile's properties stand. The link stays the page's. */
-  function fillFromDetail(popup, template, id, shown, labels) {
+  function fillFromDetail(popup, template, id, href, labels) {
     var pk = parseInt(id, 10);
     var url = template && pk > 0 ? sameOrigin(template.replace("{id}", String(pk))) : "";
     if (!url || !popup) return;
@@ -184,19 +183,10 @@
       .then(function (feature) {
         var props = feature && feature.properties;
         if (!props || !popup.isOpen()) return;
-        var container = popup.getElement();
-        var focused = container && container.contains(document.activeElement);
-        popup.setContent(popupContent({
-          title: props.title,
-          vote_count: props.vote_count,
-          comment_count: props.comment_count,
-          category: props.category,
-          photo: props.photo,
-          photo_alt: props.photo_alt,
-          url: shown.url
-        }, labels));
+        var focused = popup.getElement().contains(document.activeElement);
+        popup.setContent(popupContent(Object.assign({}, props, { url: href }), labels));
         // A keyboard user inside the popup stays inside it.
-        var link = focused && popup.getElement() && popup.getElement().querySelector("a");
+        var link = focused && popup.getElement().querySelector("a");
         if (link) link.focus();
       })
       .catch(function () { /* the tile's properties stay */ });
